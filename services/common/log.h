@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace hotline {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+
+// One JSON object per line on stdout (DESIGN.md house style 9). Thread-safe.
+// Values are written as given: callers pass personal data only through the Mask* helpers.
+void InitLogging(const std::string& service, const std::string& instance, LogLevel min_level);
+LogLevel ParseLogLevel(absl::string_view s);  // unknown → kInfo; config validated the value
+void Log(LogLevel level, absl::string_view msg, const LogFields& fields = {});
+inline void LogDebug(absl::string_view m, const LogFields& f = {}) { Log(LogLevel::kDebug, m, f); }
+inline void LogInfo(absl::string_view m, const LogFields& f = {}) { Log(LogLevel::kInfo, m, f); }
+inline void LogWarn(absl::string_view m, const LogFields& f = {}) { Log(LogLevel::kWarn, m, f); }
+inline void LogError(absl::string_view m, const LogFields& f = {}) { Log(LogLevel::kError, m, f); }
+
+// The line Log() would write, without the trailing newline; exposed for tests.
+std::string FormatLogLine(absl::string_view ts, LogLevel level, absl::string_view service,
+                          absl::string_view instance, absl::string_view msg,
+                          const LogFields& fields);
+std::string JsonEscape(absl::string_view s);
+
+// 13812341234 → 138****1234; +86 138 1234 1234 → 138****1234; 020-87654321 → 020****4321.
+// Short numbers keep only their last two digits. Non-digits are dropped.
+std::string MaskPhone(absl::string_view phone);
+// 张三丰 → 张**; John Smith → J*********. Works on UTF-8 code points.
+std::string MaskName(absl::string_view name);
+// Masks every run of 7 or more digits (spaces and dashes inside allowed) in free text,
+// so a number a citizen typed into their message never reaches a log line in clear.
+std::string RedactPhones(absl::string_view text);
+
+}  // namespace hotline

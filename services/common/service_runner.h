@@ -1,0 +1,47 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include "absl/status/status.h"
+#include "services/common/config.h"
+#include "services/common/idempotent.h"
+#include "services/common/kafka_consumer.h"
+#include "services/common/metrics.h"
+#include "services/common/outbox.h"
+#include "services/common/redis_client.h"
+
+namespace hotline {
+
+// What a service's setup function gets to wire itself: its own Redis, its outbox, its metrics
+// registry. It registers gRPC services and, if it consumes, the event handler.
+struct ServiceContext {
+  CommonConfig config;
+  RedisClient* redis = nullptr;
+  Metrics* metrics = nullptr;
+  Outbox* outbox = nullptr;              // null for services that publish nothing
+  IdempotentApplier* applier = nullptr;  // records applied event ids in this service's Redis
+  std::vector<std::unique_ptr<grpc::Service>> grpc_services;
+  EventHandler handler;  // required when the spec consumes topics
+};
+
+struct ServiceSpec {
+  std::string name;                   // "intake", "ivr_routing", ...
+  std::vector<std::string> consumes;  // topics; empty: no consumer group
+  bool publishes = true;              // runs the outbox relay
+  std::function<absl::Status(ServiceContext&)> setup;
+};
+
+// The whole life of a service process (DESIGN.md house style 5–7): typed config from the
+// environment (a bad value stops start-up, exit 2, naming the variable), JSON logs, /metrics,
+// Redis, Kafka producer + outbox relay, consumer group, gRPC with health and reflection, a
+// health loop that turns NOT_SERVING while Redis or Kafka is unreachable, and on SIGTERM/SIGINT:
+// NOT_SERVING → Server::Shutdown(grace) → consumer close → relay stop → producer flush → 0.
+int RunService(const ServiceSpec& spec);
+
+}  // namespace hotline
