@@ -149,6 +149,7 @@ int RunService(const ServiceSpec& spec) {
   health->SetServingStatus(false);
   health_loop.join();
   server->Shutdown(std::chrono::system_clock::now() + milliseconds(config->shutdown_grace_ms));
+  for (auto& f : ctx.on_shutdown) f();
   if (consumer) consumer->Stop();
   if (relay) relay->Stop();
   if (auto s = (*producer)->Flush(milliseconds(config->shutdown_grace_ms)); !s.ok()) {

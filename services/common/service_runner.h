@@ -28,6 +28,8 @@ struct ServiceContext {
   IdempotentApplier* applier = nullptr;  // records applied event ids in this service's Redis
   std::vector<std::unique_ptr<grpc::Service>> grpc_services;
   EventHandler handler;  // required when the spec consumes topics
+  // Run after the gRPC server drained, before the consumer closes (e.g. stop an HTTP server).
+  std::vector<std::function<void()>> on_shutdown;
 };
 
 struct ServiceSpec {

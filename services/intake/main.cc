@@ -1,14 +1,56 @@
 #include <memory>
 
-#include "services/common/events.h"
+#include "services/common/log.h"
 #include "services/common/service_runner.h"
+#include "services/intake/intake_config.h"
 #include "services/intake/intake_service.h"
+#include "services/intake/open311.h"
+#include "services/intake/redis_ticket_store.h"
+
+namespace {
+
+// Objects that live as long as the process; RunService owns the rest.
+struct Intake {
+  hotline::intake::IntakeConfig config;
+  std::unique_ptr<hotline::intake::KnowledgeBase> kb;
+  std::unique_ptr<hotline::intake::RedisTicketStore> store;
+  std::unique_ptr<hotline::intake::IntakeCore> core;
+  std::unique_ptr<hotline::intake::IntakeMetrics> metrics;
+  std::unique_ptr<hotline::intake::Open311Server> open311;
+};
+
+}  // namespace
 
 int main() {
+  using namespace hotline::intake;
+  static Intake intake;
   hotline::ServiceSpec spec;
   spec.name = "intake";
-  spec.setup = [](hotline::ServiceContext& ctx) {
-    ctx.grpc_services.push_back(std::make_unique<hotline::intake::IntakeServiceImpl>());
+  spec.setup = [](hotline::ServiceContext& ctx) -> absl::Status {
+    auto config = LoadIntakeConfig(hotline::EnvReader());
+    if (!config.ok()) return config.status();
+    intake.config = *config;
+    if (intake.config.dev_pseudonym_key) {
+      hotline::LogWarn("INTAKE_PSEUDONYM_KEY not set: citizen ids use the development key; "
+                       "set a secret key in production");
+    }
+    auto kb = KnowledgeBase::LoadFile(intake.config.knowledge_base_path);
+    if (!kb.ok()) return absl::InvalidArgumentError("INTAKE_KNOWLEDGE_BASE: " + std::string(kb.status().message()));
+    intake.kb = std::move(*kb);
+    hotline::LogInfo("knowledge base loaded", {{"entries", std::to_string(intake.kb->size())},
+                                               {"path", intake.config.knowledge_base_path}});
+    intake.store = std::make_unique<RedisTicketStore>(ctx.redis, ctx.outbox);
+    intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.config.core);
+    intake.metrics = std::make_unique<IntakeMetrics>(ctx.metrics->registry());
+    ctx.grpc_services.push_back(
+        std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get()));
+    if (!intake.config.open311_addr.empty()) {
+      auto http = Open311Server::Start(intake.config.open311_addr, intake.core.get(), intake.metrics.get());
+      if (!http.ok()) return http.status();
+      intake.open311 = std::move(*http);
+      hotline::LogInfo("Open311 GeoReport v2 listening", {{"port", std::to_string(intake.open311->port())}});
+      ctx.on_shutdown.push_back([] { intake.open311->Stop(); });
+    }
     return absl::OkStatus();
   };
   return hotline::RunService(spec);

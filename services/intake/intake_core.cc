@@ -1,0 +1,303 @@
+#include "services/intake/intake_core.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/events.h"
+#include "services/common/log.h"
+#include "services/common/text.h"
+#include "services/intake/identity.h"
+#include "services/intake/request_kind.h"
+#include "services/intake/validation.h"
+
+namespace hotline::intake {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr size_t kDuplicateCandidates = 50;
+constexpr int kMaxPageSize = 100;
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+bool Open(v1::TicketState s) { return s == v1::TICKET_STATE_CREATED; }
+
+}  // namespace
+
+absl::StatusOr<v1::SubmitRequestResponse> IntakeCore::Replay(const std::string& ticket_id) {
+  auto rec = store_->Get(ticket_id);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value()) return absl::InternalError("idempotency key points at a missing ticket");
+  v1::SubmitRequestResponse resp;
+  *resp.mutable_ticket() = (*rec)->ticket;
+  resp.set_verification_code((*rec)->verification_code);
+  resp.set_replayed(true);
+  switch ((*rec)->ticket.state()) {
+    case v1::TICKET_STATE_MERGED: resp.set_outcome(v1::SUBMIT_OUTCOME_MERGED); break;
+    case v1::TICKET_STATE_DIRECT_ANSWERED: {
+      resp.set_outcome(v1::SUBMIT_OUTCOME_DIRECT_ANSWERED);
+      for (const auto& m : kb_->Search((*rec)->ticket.text(), 5)) {
+        if (m.entry->code() == (*rec)->ticket.knowledge_code()) resp.set_answer(m.entry->answer());
+      }
+      break;
+    }
+    default: resp.set_outcome(v1::SUBMIT_OUTCOME_CREATED);
+  }
+  return resp;
+}
+
+absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& req,
+                                                const std::string& traceparent) {
+  if (auto s = ValidateSubmission(req); !s.ok()) return s;
+  auto seen = store_->FindByIdempotencyKey(req.idempotency_key());
+  if (!seen.ok()) return seen.status();
+  if (seen->has_value()) {
+    auto resp = Replay(**seen);
+    if (!resp.ok()) return resp.status();
+    return SubmitResult{*std::move(resp), ""};
+  }
+
+  const absl::Time now = now_();
+  TicketRecord rec;
+  v1::Ticket& t = rec.ticket;
+  t.set_ticket_id(NewUuid());
+  t.set_channel(req.channel());
+  t.set_text(req.text());
+  *t.mutable_location() = req.location();
+  t.set_call_id(req.call_id());
+  *t.mutable_created_at() = ToProto(now);
+  rec.normalized_text = NormalizeText(req.text());
+  t.set_type(DetectType(rec.normalized_text, req.type_hint()));
+  std::string urgent = UrgentCue(rec.normalized_text);
+  t.set_urgency(urgent.empty() ? v1::URGENCY_NORMAL : v1::URGENCY_URGENT);
+
+  const auto& c = req.contact();
+  if (!c.phone().empty()) rec.phone = *NormalizePhone("contact.phone", c.phone());
+  rec.name = c.name();
+  rec.email = c.email();
+  rec.wechat_openid = c.wechat_openid();
+  std::string identity = !rec.phone.empty() ? rec.phone
+                         : !rec.email.empty() ? "mailto:" + rec.email
+                         : !rec.wechat_openid.empty() ? "wechat:" + rec.wechat_openid
+                                                      : "";
+  auto* masked = t.mutable_contact();
+  if (!identity.empty()) masked->set_citizen_id(CitizenId(opts_.pseudonym_key, identity));
+  masked->set_masked_phone(MaskPhone(rec.phone));
+  masked->set_masked_name(MaskName(rec.name));
+  rec.place_key = PlaceKey(req.location().district(), req.location().address());
+  rec.verification_code = NewVerificationCode();
+
+  SubmitResult result;
+  v1::SubmitRequestResponse& resp = result.response;
+  // 1. A consultation the knowledge base answers is closed on the spot (never an urgent one).
+  std::optional<KnowledgeBase::Match> answer;
+  if (t.type() == v1::TICKET_TYPE_CONSULTATION && t.urgency() != v1::URGENCY_URGENT) {
+    answer = kb_->Answer(req.text(), opts_.direct_answer_coverage);
+  }
+  // 2. Otherwise, the same problem reported again (same citizen or same place, any channel).
+  const TicketRecord* original = nullptr;
+  std::vector<TicketRecord> recent;
+  if (!answer) {
+    auto r = store_->Recent(masked->citizen_id(), rec.place_key, now - opts_.duplicate_window,
+                            kDuplicateCandidates);
+    if (!r.ok()) return r.status();
+    recent = std::move(*r);
+    double best = 0;
+    for (const auto& cand : recent) {
+      if (!Open(cand.ticket.state())) continue;
+      double sim = BigramJaccard(rec.normalized_text, cand.normalized_text);
+      if (sim >= opts_.duplicate_similarity && sim > best) {
+        best = sim;
+        original = &cand;
+      }
+    }
+    if (original) {
+      bool same_citizen = !masked->citizen_id().empty() &&
+                          original->ticket.contact().citizen_id() == masked->citizen_id();
+      result.merge_reason = absl::StrCat(same_citizen ? "same citizen" : "same place",
+                                         ", near-identical text (similarity ",
+                                         static_cast<int>(best * 100), "%) within ",
+                                         absl::FormatDuration(opts_.duplicate_window));
+    }
+  }
+
+  auto seq = store_->NextSequence(LocalDate(now, opts_.zone));
+  if (!seq.ok()) return seq.status();
+  t.set_ticket_number(FormatTicketNumber(opts_.city_code, now, opts_.zone, *seq));
+  rec.version = 1;
+
+  v1::EventEnvelope ev = NewEnvelope("intake", t.ticket_id(), rec.version, traceparent);
+  if (answer) {
+    t.set_state(v1::TICKET_STATE_DIRECT_ANSWERED);
+    t.set_knowledge_code(answer->entry->code());
+    resp.set_outcome(v1::SUBMIT_OUTCOME_DIRECT_ANSWERED);
+    resp.set_answer(answer->entry->answer());
+    auto* p = ev.mutable_ticket_direct_answered();
+    p->set_ticket_id(t.ticket_id());
+    p->set_ticket_number(t.ticket_number());
+    p->set_knowledge_code(answer->entry->code());
+    p->set_score(answer->coverage);
+    p->set_channel(t.channel());
+    p->set_type(t.type());
+    p->set_district(t.location().district());
+  } else if (original) {
+    t.set_state(v1::TICKET_STATE_MERGED);
+    t.set_merged_into_ticket_id(original->ticket.ticket_id());
+    resp.set_outcome(v1::SUBMIT_OUTCOME_MERGED);
+    auto* p = ev.mutable_ticket_merged();
+    p->set_ticket_id(t.ticket_id());
+    p->set_ticket_number(t.ticket_number());
+    p->set_original_ticket_id(original->ticket.ticket_id());
+    p->set_original_ticket_number(original->ticket.ticket_number());
+    p->set_reason(result.merge_reason);
+    p->set_channel(t.channel());
+    p->set_type(t.type());
+    p->set_district(t.location().district());
+  } else {
+    t.set_state(v1::TICKET_STATE_CREATED);
+    resp.set_outcome(v1::SUBMIT_OUTCOME_CREATED);
+    auto* p = ev.mutable_ticket_created();
+    p->set_ticket_id(t.ticket_id());
+    p->set_ticket_number(t.ticket_number());
+    p->set_channel(t.channel());
+    p->set_type(t.type());
+    p->set_urgency(t.urgency());
+    p->set_text(RedactPhones(t.text()));
+    *p->mutable_location() = t.location();
+    *p->mutable_contact() = *masked;
+    p->set_call_id(t.call_id());
+  }
+
+  auto stored = store_->Create(rec, req.idempotency_key(), {ev});
+  if (!stored.ok()) return stored.status();
+  if (*stored != t.ticket_id()) {  // a concurrent retry with the same key won the race
+    auto replay = Replay(*stored);
+    if (!replay.ok()) return replay.status();
+    return SubmitResult{*std::move(replay), ""};
+  }
+  *resp.mutable_ticket() = t;
+  resp.set_verification_code(rec.verification_code);
+  return result;
+}
+
+absl::StatusOr<v1::Ticket> IntakeCore::Get(const std::string& id_or_number) {
+  if (id_or_number.empty()) return absl::InvalidArgumentError("ticket_id: is required");
+  auto rec = store_->Get(id_or_number);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value()) return absl::NotFoundError(absl::StrCat("no ticket ", id_or_number));
+  return (*rec)->ticket;
+}
+
+absl::StatusOr<TicketRecord> IntakeCore::LoadForCitizen(const std::string& id,
+                                                        const std::string& code) {
+  if (id.empty()) return absl::InvalidArgumentError("ticket_id: is required");
+  if (code.empty()) return absl::InvalidArgumentError("verification_code: is required");
+  auto rec = store_->Get(id);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value() || (*rec)->verification_code != code) {
+    return absl::NotFoundError("no ticket with that number and verification code");
+  }
+  return **rec;
+}
+
+absl::StatusOr<v1::Ticket> IntakeCore::Track(const std::string& number, const std::string& code) {
+  auto rec = LoadForCitizen(number, code);
+  if (!rec.ok()) return rec.status();
+  return rec->ticket;
+}
+
+absl::StatusOr<v1::ListCitizenTicketsResponse> IntakeCore::ListByPhone(
+    const std::string& phone, const v1::PageRequest& page) {
+  auto canonical = NormalizePhone("phone", phone);
+  if (!canonical.ok()) return canonical.status();
+  int size = page.page_size() <= 0 ? 20 : std::min(page.page_size(), kMaxPageSize);
+  size_t offset = 0;
+  if (!page.page_token().empty()) {
+    char* end = nullptr;
+    offset = std::strtoull(page.page_token().c_str(), &end, 10);
+    if (*end != '\0') return absl::InvalidArgumentError("page.page_token: not a token we issued");
+  }
+  auto recs = store_->ListByCitizen(CitizenId(opts_.pseudonym_key, *canonical), offset, size + 1);
+  if (!recs.ok()) return recs.status();
+  v1::ListCitizenTicketsResponse out;
+  for (size_t i = 0; i < recs->size() && i < static_cast<size_t>(size); ++i) {
+    *out.add_tickets() = (*recs)[i].ticket;
+  }
+  if (recs->size() > static_cast<size_t>(size)) {
+    out.mutable_page()->set_next_page_token(std::to_string(offset + size));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest& req,
+                                                  const std::string& traceparent) {
+  if (auto s = CheckText("text", req.text(), kMaxSupplementChars, true); !s.ok()) return s;
+  if (req.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: is required");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto rec = LoadForCitizen(req.ticket_id(), req.verification_code());
+    if (!rec.ok()) return rec.status();
+    for (const auto& k : rec->supplement_keys) {
+      if (k == req.idempotency_key()) return rec->ticket;  // a retry: already added
+    }
+    if (!Open(rec->ticket.state())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ticket is ", v1::TicketState_Name(rec->ticket.state()), "; only open tickets take supplements"));
+    }
+    int64_t expected = rec->version;
+    auto* s = rec->ticket.add_supplements();
+    s->set_text(req.text());
+    *s->mutable_added_at() = ToProto(now_());
+    rec->supplement_keys.push_back(req.idempotency_key());
+    rec->version++;
+    auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);
+    ev.mutable_ticket_supplemented()->set_ticket_id(rec->ticket.ticket_id());
+    ev.mutable_ticket_supplemented()->set_text(RedactPhones(req.text()));
+    auto st = store_->Update(*rec, expected, {ev});
+    if (st.ok()) return rec->ticket;
+    if (!absl::IsAborted(st)) return st;
+  }
+  return absl::AbortedError("ticket kept changing; retry");
+}
+
+absl::StatusOr<v1::Ticket> IntakeCore::Withdraw(const v1::WithdrawTicketRequest& req,
+                                                const std::string& traceparent) {
+  if (auto s = CheckText("reason", req.reason(), 500, false); !s.ok()) return s;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto rec = LoadForCitizen(req.ticket_id(), req.verification_code());
+    if (!rec.ok()) return rec.status();
+    auto state = rec->ticket.state();
+    if (state == v1::TICKET_STATE_WITHDRAWN) return rec->ticket;  // a retry
+    if (state != v1::TICKET_STATE_CREATED && state != v1::TICKET_STATE_MERGED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ticket is ", v1::TicketState_Name(state), " and cannot be withdrawn"));
+    }
+    int64_t expected = rec->version;
+    rec->ticket.set_state(v1::TICKET_STATE_WITHDRAWN);
+    rec->version++;
+    auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);
+    ev.mutable_ticket_withdrawn()->set_ticket_id(rec->ticket.ticket_id());
+    ev.mutable_ticket_withdrawn()->set_reason(req.reason());
+    auto st = store_->Update(*rec, expected, {ev});
+    if (st.ok()) return rec->ticket;
+    if (!absl::IsAborted(st)) return st;
+  }
+  return absl::AbortedError("ticket kept changing; retry");
+}
+
+absl::StatusOr<std::vector<v1::Ticket>> IntakeCore::ListCreated(absl::Time from, absl::Time to,
+                                                                size_t limit) {
+  auto recs = store_->ListCreated(from, to, limit);
+  if (!recs.ok()) return recs.status();
+  std::vector<v1::Ticket> out;
+  for (auto& r : *recs) out.push_back(std::move(r.ticket));
+  return out;
+}
+
+std::vector<KnowledgeBase::Match> IntakeCore::SearchKnowledge(const std::string& query,
+                                                              size_t limit) const {
+  return kb_->Search(query, limit);
+}
+
+}  // namespace hotline::intake

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "hotline/v1/intake.pb.h"
+#include "services/intake/knowledge_base.h"
+#include "services/intake/ticket_store.h"
+
+namespace hotline::intake {
+
+struct IntakeOptions {
+  std::string city_code = "HL";         // first part of ticket numbers
+  absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);  // the hotline's local time (dates)
+  std::string pseudonym_key;             // HMAC key of citizen ids
+  absl::Duration duplicate_window = absl::Hours(72);
+  double duplicate_similarity = 0.6;     // bigram Jaccard to call two texts the same problem
+  double direct_answer_coverage = 0.6;   // knowledge base coverage to answer at once
+};
+
+// What happened to a submission, for the caller and for metrics.
+struct SubmitResult {
+  v1::SubmitRequestResponse response;
+  std::string merge_reason;
+};
+
+// The front door's rules, free of gRPC and Redis: validate, classify type and urgency, answer
+// from the knowledge base, link duplicates, number the ticket, and store it with its event.
+class IntakeCore {
+ public:
+  IntakeCore(TicketStore* store, const KnowledgeBase* kb, IntakeOptions opts,
+             std::function<absl::Time()> now = absl::Now)
+      : store_(store), kb_(kb), opts_(std::move(opts)), now_(std::move(now)) {}
+
+  absl::StatusOr<SubmitResult> Submit(const v1::SubmitRequestRequest& req,
+                                      const std::string& traceparent = "");
+  absl::StatusOr<v1::Ticket> Get(const std::string& id_or_number);
+  // NOT_FOUND for a wrong code as for a wrong number: tracking does not reveal which exists.
+  absl::StatusOr<v1::Ticket> Track(const std::string& number, const std::string& code);
+  absl::StatusOr<v1::ListCitizenTicketsResponse> ListByPhone(const std::string& phone,
+                                                             const v1::PageRequest& page);
+  absl::StatusOr<v1::Ticket> Supplement(const v1::AddSupplementRequest& req,
+                                        const std::string& traceparent = "");
+  absl::StatusOr<v1::Ticket> Withdraw(const v1::WithdrawTicketRequest& req,
+                                      const std::string& traceparent = "");
+  // Tickets created in [from, to), oldest first, at most `limit`.
+  absl::StatusOr<std::vector<v1::Ticket>> ListCreated(absl::Time from, absl::Time to, size_t limit);
+  std::vector<KnowledgeBase::Match> SearchKnowledge(const std::string& query, size_t limit) const;
+
+  const IntakeOptions& options() const { return opts_; }
+
+ private:
+  absl::StatusOr<TicketRecord> LoadForCitizen(const std::string& id, const std::string& code);
+  absl::StatusOr<v1::SubmitRequestResponse> Replay(const std::string& ticket_id);
+
+  TicketStore* store_;
+  const KnowledgeBase* kb_;
+  IntakeOptions opts_;
+  std::function<absl::Time()> now_;
+};
+
+}  // namespace hotline::intake

@@ -1,0 +1,45 @@
+#include "services/intake/intake_metrics.h"
+
+#include "absl/strings/ascii.h"
+
+namespace hotline::intake {
+namespace {
+
+// Enum name without its prefix, lower case: CHANNEL_WECHAT → "wechat".
+template <typename E>
+std::string Short(const std::string& name, size_t prefix) {
+  return name.size() > prefix ? absl::AsciiStrToLower(name.substr(prefix)) : "unspecified";
+}
+
+}  // namespace
+
+std::string ChannelLabel(v1::Channel c) { return Short<v1::Channel>(v1::Channel_Name(c), 8); }
+std::string TypeLabel(v1::TicketType t) { return Short<v1::TicketType>(v1::TicketType_Name(t), 12); }
+std::string OutcomeLabel(v1::SubmitOutcome o, bool replayed) {
+  if (replayed) return "replayed";
+  return Short<v1::SubmitOutcome>(v1::SubmitOutcome_Name(o), 15);
+}
+
+IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
+    : requests_(prometheus::BuildCounter()
+                    .Name("hotline_intake_requests_total")
+                    .Help("Submissions by channel, ticket type and outcome")
+                    .Register(registry)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("hotline_intake_request_duration_seconds")
+                   .Help("Time to answer an IntakeService call, by method")
+                   .Register(registry)) {}
+
+void IntakeMetrics::CountSubmission(v1::Channel channel, v1::TicketType type,
+                                    const std::string& outcome) {
+  requests_.Add({{"channel", ChannelLabel(channel)}, {"type", TypeLabel(type)}, {"outcome", outcome}})
+      .Increment();
+}
+
+void IntakeMetrics::ObserveLatency(const std::string& method, double seconds) {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  latency_.Add({{"method", method}}, kBuckets).Observe(seconds);
+}
+
+}  // namespace hotline::intake
