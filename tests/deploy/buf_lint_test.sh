@@ -3,8 +3,8 @@
 repo=$1
 out=$("$repo/tools/buf-lint" 2>&1); rc=$?
 echo "$out"
-if [ $rc != 0 ] && grep -qiE "ENOTFOUND|EAI_AGAIN|ECONNREFUSED|network|need root" <<<"$out"; then
-  echo "SKIP: cannot install @bufbuild/buf here (no network or no npm)"
+if [ $rc != 0 ] && grep -qiE "ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|certificate|network|need root" <<<"$out"; then
+  echo "SKIP: cannot download @bufbuild/buf from the npm registry here (network or TLS interception); run tools/buf-lint where it can"
   exit 77
 fi
 exit $rc

@@ -1,0 +1,67 @@
+#include "tests/support/service_process.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+namespace hotline::testing {
+
+ServiceProcess::ServiceProcess(const std::string& binary, const std::string& redis_url,
+                               const std::string& bootstrap,
+                               const std::vector<std::string>& extra_env)
+    : binary_(binary), log_(dir_.path() + "/service.log"), grpc_port_(FreePort()),
+      metrics_port_(FreePort()) {
+  env_ = {"HOTLINE_GRPC_ADDR=127.0.0.1:" + std::to_string(grpc_port_),
+          "HOTLINE_METRICS_ADDR=127.0.0.1:" + std::to_string(metrics_port_),
+          "REDIS_URL=" + redis_url,
+          "KAFKA_BROKERS=" + bootstrap,
+          "KAFKA_SESSION_TIMEOUT_MS=6000",
+          "KAFKA_HEARTBEAT_INTERVAL_MS=500",
+          "HOTLINE_SHUTDOWN_GRACE_MS=2000"};
+  env_.insert(env_.end(), extra_env.begin(), extra_env.end());
+  Launch();
+  if (!WaitServing()) {
+    throw std::runtime_error("service " + binary + " not SERVING; log:\n" + Log());
+  }
+}
+
+ServiceProcess::~ServiceProcess() = default;
+
+void ServiceProcess::Launch() { proc_ = std::make_unique<ChildProcess>(std::vector<std::string>{binary_}, log_, env_); }
+
+void ServiceProcess::Restart() {
+  proc_.reset();
+  Launch();
+}
+
+bool ServiceProcess::WaitServing(int timeout_ms) {
+  return WaitFor([&] { return proc_->Running() && HealthCheck(grpc_addr(), 500) == 0; },
+                 std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(100));
+}
+
+int HealthCheck(const std::string& addr, int timeout_ms) {
+  int rc = 0;
+  Run(std::string(HOTLINE_HEALTH_BIN) + " " + addr + " '' " + std::to_string(timeout_ms) +
+          " >/dev/null 2>&1",
+      &rc);
+  return rc;
+}
+
+std::string Run(const std::string& cmd, int* exit_code) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    if (exit_code) *exit_code = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+}  // namespace hotline::testing

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/processes.h"
+
+namespace hotline::testing {
+
+// One of our service binaries started for real, configured like tools/hotline-up does it
+// (own Redis, the dev broker, short group timeouts), and waited for until its gRPC health
+// check says SERVING. Its log stays in a temp dir and is printed by Log() on failure.
+class ServiceProcess {
+ public:
+  ServiceProcess(const std::string& binary, const std::string& redis_url,
+                 const std::string& bootstrap, const std::vector<std::string>& extra_env = {});
+  ~ServiceProcess();
+
+  std::string grpc_addr() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  int metrics_port() const { return metrics_port_; }
+  std::string Log() const { return ReadFile(log_); }
+  ChildProcess& process() { return *proc_; }
+  // Starts the binary again with the same ports and environment (after a Stop or kill -9).
+  void Restart();
+  bool WaitServing(int timeout_ms = 30000);
+
+ private:
+  void Launch();
+  TempDir dir_;
+  std::string binary_;
+  std::vector<std::string> env_;
+  std::string log_;
+  int grpc_port_;
+  int metrics_port_;
+  std::unique_ptr<ChildProcess> proc_;
+};
+
+// Exit code of `hotline-health ADDR` (0 = SERVING).
+int HealthCheck(const std::string& addr, int timeout_ms = 1000);
+
+// Runs a shell command, returns its stdout; *exit_code gets the exit status.
+std::string Run(const std::string& cmd, int* exit_code = nullptr);
+
+}  // namespace hotline::testing

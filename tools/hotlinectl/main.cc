@@ -1,0 +1,299 @@
+// hotlinectl: the operator's command line for Hotline's intake API.
+//
+//   hotlinectl [--addr HOST:PORT] [--json] COMMAND ...
+//     submit --channel web --text TEXT [--phone P] [--name N] [--email E] [--district D]
+//            [--address A] [--type complaint] [--call-id C] [--key IDEMPOTENCY_KEY]
+//     get ID_OR_NUMBER
+//     track NUMBER CODE
+//     list PHONE
+//     search QUERY
+//     feed FILE.jsonl        submit every line (proto JSON of SubmitRequestRequest), summarise
+//
+// --addr defaults to $HOTLINE_INTAKE_ADDR, then 127.0.0.1:17001 (tools/hotline-up's intake).
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "hotline/v1/intake.grpc.pb.h"
+#include "services/common/events.h"
+#include "services/common/text.h"
+
+namespace {
+
+using hotline::v1::IntakeService;
+namespace v1 = hotline::v1;
+
+struct Options {
+  std::string addr;
+  bool json = false;
+  int timeout_ms = 5000;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> flags;
+};
+
+int Usage() {
+  std::cerr << "usage: hotlinectl [--addr HOST:PORT] [--json] "
+               "submit|get|track|list|search|feed ...  (see the top of tools/hotlinectl/main.cc)\n";
+  return 2;
+}
+
+std::string Short(const std::string& s, size_t chars) {
+  auto cps = hotline::DecodeUtf8(s);
+  std::string out;
+  for (size_t i = 0; i < cps.size() && i < chars; ++i) {
+    hotline::AppendUtf8(cps[i] == '\n' ? U' ' : cps[i], &out);
+  }
+  if (cps.size() > chars) out += "…";
+  return out;
+}
+
+template <typename E>
+std::string EnumShort(const std::string& name, size_t prefix) {
+  return name.size() > prefix ? absl::AsciiStrToLower(name.substr(prefix)) : "-";
+}
+std::string State(v1::TicketState s) { return EnumShort<v1::TicketState>(v1::TicketState_Name(s), 13); }
+std::string Type(v1::TicketType t) { return EnumShort<v1::TicketType>(v1::TicketType_Name(t), 12); }
+std::string Channel(v1::Channel c) { return EnumShort<v1::Channel>(v1::Channel_Name(c), 8); }
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+void PrintTicket(const v1::Ticket& t) {
+  std::printf("ticket     %s  (%s)\n", t.ticket_number().c_str(), t.ticket_id().c_str());
+  std::printf("state      %s\n", State(t.state()).c_str());
+  std::printf("type       %s%s\n", Type(t.type()).c_str(),
+              t.urgency() == v1::URGENCY_URGENT ? "  URGENT" : "");
+  std::printf("channel    %s\n", Channel(t.channel()).c_str());
+  std::printf("citizen    %s %s %s\n", t.contact().citizen_id().c_str(),
+              t.contact().masked_phone().c_str(), t.contact().masked_name().c_str());
+  if (!t.location().district().empty() || !t.location().address().empty()) {
+    std::printf("place      %s %s\n", t.location().district().c_str(), t.location().address().c_str());
+  }
+  std::printf("text       %s\n", t.text().c_str());
+  if (!t.merged_into_ticket_id().empty()) std::printf("merged     into %s\n", t.merged_into_ticket_id().c_str());
+  if (!t.knowledge_code().empty()) std::printf("answered   from knowledge entry %s\n", t.knowledge_code().c_str());
+  for (const auto& s : t.supplements()) std::printf("supplement %s\n", s.text().c_str());
+}
+
+int Fail(const grpc::Status& s) {
+  std::fprintf(stderr, "hotlinectl: %s: %s\n",
+               s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? "rejected"
+               : s.error_code() == grpc::StatusCode::NOT_FOUND      ? "not found"
+               : s.error_code() == grpc::StatusCode::UNAVAILABLE    ? "intake unavailable"
+                                                                    : "error",
+               s.error_message().c_str());
+  return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 3 : 1;
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const Options& o) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(o.timeout_ms));
+  return ctx;
+}
+
+bool ParseEnum(const std::string& prefix, const std::string& value,
+               const google::protobuf::EnumDescriptor* d, int* out) {
+  const auto* v = d->FindValueByName(prefix + absl::AsciiStrToUpper(value));
+  if (!v) return false;
+  *out = v->number();
+  return true;
+}
+
+int Submit(IntakeService::Stub& stub, const Options& o) {
+  v1::SubmitRequestRequest req;
+  auto flag = [&](const char* k) {
+    auto it = o.flags.find(k);
+    return it == o.flags.end() ? std::string() : it->second;
+  };
+  int ch = 0;
+  if (!ParseEnum("CHANNEL_", flag("channel"), v1::Channel_descriptor(), &ch)) {
+    std::cerr << "hotlinectl: --channel: one of phone, web, wechat, app, sms, email, transfer_110, "
+                 "message_board, enterprise_line\n";
+    return 2;
+  }
+  req.set_channel(static_cast<v1::Channel>(ch));
+  if (!flag("type").empty()) {
+    int ty = 0;
+    if (!ParseEnum("TICKET_TYPE_", flag("type"), v1::TicketType_descriptor(), &ty)) {
+      std::cerr << "hotlinectl: --type: consultation, complaint, report, help, suggestion or praise\n";
+      return 2;
+    }
+    req.set_type_hint(static_cast<v1::TicketType>(ty));
+  }
+  req.set_text(flag("text"));
+  req.mutable_contact()->set_phone(flag("phone"));
+  req.mutable_contact()->set_name(flag("name"));
+  req.mutable_contact()->set_email(flag("email"));
+  req.mutable_location()->set_district(flag("district"));
+  req.mutable_location()->set_address(flag("address"));
+  req.set_call_id(flag("call-id"));
+  req.set_idempotency_key(flag("key").empty() ? "ctl-" + hotline::NewUuid() : flag("key"));
+  v1::SubmitRequestResponse resp;
+  auto s = stub.SubmitRequest(Ctx(o).get(), req, &resp);
+  if (!s.ok()) return Fail(s);
+  if (o.json) {
+    std::cout << Json(resp) << "\n";
+    return 0;
+  }
+  std::printf("outcome    %s%s\n", EnumShort<v1::SubmitOutcome>(v1::SubmitOutcome_Name(resp.outcome()), 15).c_str(),
+              resp.replayed() ? " (replayed: this key was used before)" : "");
+  std::printf("code       %s   (the citizen needs it to track the ticket)\n", resp.verification_code().c_str());
+  if (!resp.answer().empty()) std::printf("answer     %s\n", resp.answer().c_str());
+  PrintTicket(resp.ticket());
+  return 0;
+}
+
+int Feed(IntakeService::Stub& stub, const Options& o, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "hotlinectl: cannot read " << path << "\n";
+    return 2;
+  }
+  std::map<std::string, int> outcomes, types, channels;
+  int total = 0, errors = 0, urgent = 0;
+  std::vector<std::string> examples;
+  std::string line;
+  auto start = std::chrono::steady_clock::now();
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    v1::SubmitRequestRequest req;
+    if (!google::protobuf::util::JsonStringToMessage(line, &req).ok()) {
+      ++errors;
+      continue;
+    }
+    v1::SubmitRequestResponse resp;
+    auto s = stub.SubmitRequest(Ctx(o).get(), req, &resp);
+    ++total;
+    if (!s.ok()) {
+      ++errors;
+      std::fprintf(stderr, "  %s: %s\n", req.idempotency_key().c_str(), s.error_message().c_str());
+      continue;
+    }
+    if (o.json) std::cout << Json(resp) << "\n";
+    std::string outcome = resp.replayed() ? "replayed"
+                          : EnumShort<v1::SubmitOutcome>(v1::SubmitOutcome_Name(resp.outcome()), 15);
+    ++outcomes[outcome];
+    ++types[Type(resp.ticket().type())];
+    ++channels[Channel(resp.ticket().channel())];
+    if (resp.ticket().urgency() == v1::URGENCY_URGENT) ++urgent;
+    if (examples.size() < 8 && (resp.outcome() != v1::SUBMIT_OUTCOME_CREATED || examples.size() < 3 ||
+                                resp.ticket().urgency() == v1::URGENCY_URGENT)) {
+      examples.push_back(absl::StrCat("  ", resp.ticket().ticket_number(), "  ", outcome,
+                                      resp.ticket().urgency() == v1::URGENCY_URGENT ? " URGENT" : "",
+                                      "  ", Short(resp.ticket().text(), 28)));
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (o.json) return errors ? 1 : 0;
+  std::printf("submitted %d requests in %.1f s (%d errors)\n\n", total, secs, errors);
+  auto table = [](const char* title, const std::map<std::string, int>& m) {
+    std::printf("  %-16s", title);
+    for (const auto& [k, v] : m) std::printf(" %s=%d", k.c_str(), v);
+    std::printf("\n");
+  };
+  table("outcome", outcomes);
+  table("type", types);
+  table("channel", channels);
+  std::printf("  %-16s %d\n\nexamples:\n", "urgent", urgent);
+  for (const auto& e : examples) std::printf("%s\n", e.c_str());
+  return errors ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  const char* env = std::getenv("HOTLINE_INTAKE_ADDR");
+  o.addr = env && *env ? env : "127.0.0.1:17001";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--json") {
+      o.json = true;
+    } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
+      std::string k = a.substr(2), v = argv[++i];
+      if (k == "addr") o.addr = v;
+      else if (k == "timeout-ms") o.timeout_ms = std::atoi(v.c_str());
+      else o.flags[k] = v;
+    } else if (a == "-h" || a == "--help") {
+      return Usage();
+    } else {
+      o.args.push_back(a);
+    }
+  }
+  if (o.args.empty()) return Usage();
+  auto stub = IntakeService::NewStub(grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials()));
+  const std::string& cmd = o.args[0];
+  if (cmd == "submit") return Submit(*stub, o);
+  if (cmd == "feed" && o.args.size() == 2) return Feed(*stub, o, o.args[1]);
+  if (cmd == "get" && o.args.size() == 2) {
+    v1::GetTicketRequest req;
+    req.set_ticket_id(o.args[1]);
+    v1::GetTicketResponse resp;
+    auto s = stub->GetTicket(Ctx(o).get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (o.json) std::cout << Json(resp.ticket()) << "\n";
+    else PrintTicket(resp.ticket());
+    return 0;
+  }
+  if (cmd == "track" && o.args.size() == 3) {
+    v1::TrackTicketRequest req;
+    req.set_ticket_number(o.args[1]);
+    req.set_verification_code(o.args[2]);
+    v1::TrackTicketResponse resp;
+    auto s = stub->TrackTicket(Ctx(o).get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (o.json) std::cout << Json(resp.ticket()) << "\n";
+    else PrintTicket(resp.ticket());
+    return 0;
+  }
+  if (cmd == "list" && o.args.size() == 2) {
+    v1::ListCitizenTicketsRequest req;
+    req.set_phone(o.args[1]);
+    req.mutable_page()->set_page_size(50);
+    v1::ListCitizenTicketsResponse resp;
+    auto s = stub->ListCitizenTickets(Ctx(o).get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (o.json) {
+      std::cout << Json(resp) << "\n";
+      return 0;
+    }
+    std::printf("%-20s %-16s %-13s %-10s %s\n", "TICKET", "STATE", "TYPE", "CHANNEL", "TEXT");
+    for (const auto& t : resp.tickets()) {
+      std::printf("%-20s %-16s %-13s %-10s %s\n", t.ticket_number().c_str(), State(t.state()).c_str(),
+                  Type(t.type()).c_str(), Channel(t.channel()).c_str(), Short(t.text(), 30).c_str());
+    }
+    return 0;
+  }
+  if (cmd == "search" && o.args.size() == 2) {
+    v1::SearchKnowledgeRequest req;
+    req.set_query(o.args[1]);
+    v1::SearchKnowledgeResponse resp;
+    auto s = stub->SearchKnowledge(Ctx(o).get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    if (o.json) {
+      std::cout << Json(resp) << "\n";
+      return 0;
+    }
+    for (const auto& m : resp.matches()) {
+      std::printf("%-8s score %5.2f  coverage %3.0f%%  %s\n         %s\n", m.entry().code().c_str(),
+                  m.score(), m.coverage() * 100, m.entry().question().c_str(),
+                  Short(m.entry().answer(), 60).c_str());
+    }
+    return 0;
+  }
+  return Usage();
+}
