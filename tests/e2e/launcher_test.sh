@@ -60,6 +60,11 @@ else
   echo "skip - kcat not installed: topic listing not checked"
 fi
 
+# The demo: hotline-up fed deploy/demo/requests.jsonl through intake, every one accepted.
+for _ in $(seq 1 60); do grep -q "Ctrl-C stops everything" "$run/launcher.out" && break; sleep 1; done
+check "demo requests all submitted" grep -q "submitted [0-9]* requests in .* (0 errors)" "$run/launcher.out"
+check "demo shows direct answers and merges" grep -q "direct_answered=[1-9].*merged=[1-9]" "$run/launcher.out"
+
 # Consumer groups joined: the consuming services' Kafka clients appear as group members.
 # (Checked through the services' own logs: "partitions assigned".)
 for s in dispatch sla_timer survey analytics; do
