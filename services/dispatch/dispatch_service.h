@@ -1,20 +1,61 @@
 #pragma once
 
 #include "hotline/v1/dispatch.grpc.pb.h"
+#include "services/dispatch/dispatcher.h"
 
 namespace hotline::dispatch {
 
-// Classification, routing and the ticket's life: behaviour arrives with issue 4.
-// TriageService: registered so clients and reflection see the API; every RPC answers UNIMPLEMENTED
-// until it is built.
-class TriageServiceImpl final : public v1::TriageService::CallbackService {};
+// gRPC edge of dispatch: three services over one Dispatcher. Handlers block on Redis for a few
+// round trips; StreamAssignedTickets runs one polling thread per open stream.
+class TriageServiceImpl final : public v1::TriageService::CallbackService {
+ public:
+  explicit TriageServiceImpl(Dispatcher* d) : d_(d) {}
+  grpc::ServerUnaryReactor* ListTriage(grpc::CallbackServerContext* ctx, const v1::ListTriageRequest* req,
+                                       v1::ListTriageResponse* resp) override;
+  grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx, const v1::AssignTicketRequest* req,
+                                         v1::AssignTicketResponse* resp) override;
 
-// DepartmentService: registered so clients and reflection see the API; every RPC answers UNIMPLEMENTED
-// until it is built.
-class DepartmentServiceImpl final : public v1::DepartmentService::CallbackService {};
+ private:
+  Dispatcher* d_;
+};
 
-// SupervisionService: registered so clients and reflection see the API; every RPC answers UNIMPLEMENTED
-// until it is built.
-class SupervisionServiceImpl final : public v1::SupervisionService::CallbackService {};
+class DepartmentServiceImpl final : public v1::DepartmentService::CallbackService {
+ public:
+  explicit DepartmentServiceImpl(Dispatcher* d, std::chrono::milliseconds poll = std::chrono::milliseconds(200))
+      : d_(d), poll_(poll) {}
+  grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* StreamAssignedTickets(
+      grpc::CallbackServerContext* ctx, const v1::StreamAssignedTicketsRequest* req) override;
+  grpc::ServerUnaryReactor* AcceptTicket(grpc::CallbackServerContext* ctx, const v1::AcceptTicketRequest* req,
+                                         v1::AcceptTicketResponse* resp) override;
+  grpc::ServerUnaryReactor* ReturnTicket(grpc::CallbackServerContext* ctx, const v1::ReturnTicketRequest* req,
+                                         v1::ReturnTicketResponse* resp) override;
+  grpc::ServerUnaryReactor* RequestExtension(grpc::CallbackServerContext* ctx,
+                                             const v1::RequestExtensionRequest* req,
+                                             v1::RequestExtensionResponse* resp) override;
+  grpc::ServerUnaryReactor* ReplyTicket(grpc::CallbackServerContext* ctx, const v1::ReplyTicketRequest* req,
+                                        v1::ReplyTicketResponse* resp) override;
+  grpc::ServerUnaryReactor* GetDispatchedTicket(grpc::CallbackServerContext* ctx,
+                                                const v1::GetDispatchedTicketRequest* req,
+                                                v1::GetDispatchedTicketResponse* resp) override;
+
+ private:
+  Dispatcher* d_;
+  std::chrono::milliseconds poll_;
+};
+
+class SupervisionServiceImpl final : public v1::SupervisionService::CallbackService {
+ public:
+  explicit SupervisionServiceImpl(Dispatcher* d) : d_(d) {}
+  grpc::ServerUnaryReactor* DecideExtension(grpc::CallbackServerContext* ctx,
+                                            const v1::DecideExtensionRequest* req,
+                                            v1::DecideExtensionResponse* resp) override;
+  grpc::ServerUnaryReactor* CloseTicket(grpc::CallbackServerContext* ctx, const v1::CloseTicketRequest* req,
+                                        v1::CloseTicketResponse* resp) override;
+  grpc::ServerUnaryReactor* ReopenTicket(grpc::CallbackServerContext* ctx, const v1::ReopenTicketRequest* req,
+                                         v1::ReopenTicketResponse* resp) override;
+
+ private:
+  Dispatcher* d_;
+};
 
 }  // namespace hotline::dispatch

@@ -1,19 +1,59 @@
 #include <memory>
 
 #include "services/common/events.h"
-#include "services/common/recording_handler.h"
+#include "services/common/log.h"
 #include "services/common/service_runner.h"
+#include "services/dispatch/dispatch_config.h"
 #include "services/dispatch/dispatch_service.h"
 
+namespace {
+
+struct Dispatch {
+  hotline::dispatch::DispatchConfig config;
+  std::unique_ptr<hotline::dispatch::ResponsibilityMatrix> matrix;
+  std::unique_ptr<hotline::dispatch::ModelHolder> models;
+  std::unique_ptr<hotline::dispatch::DispatchMetrics> metrics;
+  std::unique_ptr<hotline::dispatch::TicketRepository> repo;
+  std::unique_ptr<hotline::dispatch::Dispatcher> dispatcher;
+};
+
+}  // namespace
+
 int main() {
+  using namespace hotline::dispatch;
+  static Dispatch d;
   hotline::ServiceSpec spec;
   spec.name = "dispatch";
   spec.consumes = {hotline::kTicketsTopic, hotline::kSurveysTopic};
-  spec.setup = [](hotline::ServiceContext& ctx) {
-    ctx.grpc_services.push_back(std::make_unique<hotline::dispatch::TriageServiceImpl>());
-    ctx.grpc_services.push_back(std::make_unique<hotline::dispatch::DepartmentServiceImpl>());
-    ctx.grpc_services.push_back(std::make_unique<hotline::dispatch::SupervisionServiceImpl>());
-    ctx.handler = hotline::MakeRecordingHandler(ctx);
+  spec.setup = [](hotline::ServiceContext& ctx) -> absl::Status {
+    auto config = LoadDispatchConfig(hotline::EnvReader());
+    if (!config.ok()) return config.status();
+    d.config = *config;
+    auto matrix = ResponsibilityMatrix::Load(d.config.departments_path, d.config.responsibility_path);
+    if (!matrix.ok()) return absl::InvalidArgumentError("DISPATCH_RESPONSIBILITY: " + std::string(matrix.status().message()));
+    d.matrix = std::move(*matrix);
+    auto model = TextClassifier::Load(d.config.model_path);
+    if (!model.ok()) return absl::InvalidArgumentError("DISPATCH_MODEL: " + std::string(model.status().message()));
+    hotline::LogInfo("classifier model loaded",
+                     {{"version", (*model)->version()},
+                      {"labels", std::to_string((*model)->labels().size())},
+                      {"threshold", std::to_string(d.config.options.threshold >= 0 ? d.config.options.threshold
+                                                                                    : (*model)->recommended_threshold())}});
+    d.metrics = std::make_unique<DispatchMetrics>(ctx.metrics->registry());
+    d.metrics->Model((*model)->version());
+    d.models = std::make_unique<ModelHolder>(std::shared_ptr<const TextClassifier>(std::move(*model)));
+    d.models->Watch(d.config.model_path, d.config.model_reload,
+                    [](const std::string& version) { d.metrics->Model(version); });
+    d.repo = std::make_unique<TicketRepository>(ctx.redis, ctx.outbox);
+    d.dispatcher = std::make_unique<Dispatcher>(d.repo.get(), ctx.applier, d.models.get(), d.matrix.get(),
+                                                d.metrics.get(), d.config.options);
+    ctx.grpc_services.push_back(std::make_unique<TriageServiceImpl>(d.dispatcher.get()));
+    ctx.grpc_services.push_back(std::make_unique<DepartmentServiceImpl>(d.dispatcher.get()));
+    ctx.grpc_services.push_back(std::make_unique<SupervisionServiceImpl>(d.dispatcher.get()));
+    Dispatcher* dispatcher = d.dispatcher.get();
+    ctx.handler = [dispatcher](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta&) {
+      return dispatcher->HandleEvent(e);
+    };
     return absl::OkStatus();
   };
   return hotline::RunService(spec);

@@ -23,6 +23,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "hotline/v1/intake.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/text.h"
@@ -166,6 +167,7 @@ int Feed(IntakeService::Stub& stub, const Options& o, const std::string& path) {
   std::map<std::string, int> outcomes, types, channels;
   int total = 0, errors = 0, urgent = 0;
   std::vector<std::string> examples;
+  std::map<std::string, int> shown;
   std::string line;
   auto start = std::chrono::steady_clock::now();
   while (std::getline(in, line)) {
@@ -190,11 +192,11 @@ int Feed(IntakeService::Stub& stub, const Options& o, const std::string& path) {
     ++types[Type(resp.ticket().type())];
     ++channels[Channel(resp.ticket().channel())];
     if (resp.ticket().urgency() == v1::URGENCY_URGENT) ++urgent;
-    if (examples.size() < 8 && (resp.outcome() != v1::SUBMIT_OUTCOME_CREATED || examples.size() < 3 ||
-                                resp.ticket().urgency() == v1::URGENCY_URGENT)) {
-      examples.push_back(absl::StrCat("  ", resp.ticket().ticket_number(), "  ", outcome,
-                                      resp.ticket().urgency() == v1::URGENCY_URGENT ? " URGENT" : "",
-                                      "  ", Short(resp.ticket().text(), 28)));
+    // Two examples of each outcome, and every urgent one up to four.
+    std::string kind = resp.ticket().urgency() == v1::URGENCY_URGENT ? "urgent" : outcome;
+    if (++shown[kind] <= (kind == "urgent" ? 4 : 2)) {
+      examples.push_back(absl::StrCat("  ", resp.ticket().ticket_number(), "  ", absl::StrFormat("%-16s", kind),
+                                      "  ", Short(resp.ticket().text(), 30)));
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "services/dispatch/classifier.h"
+
+namespace hotline::dispatch {
+
+// The classifier in use, swappable without a restart: a watcher reloads the model file when
+// its modification time changes (write the new model beside it and rename it into place). A
+// model that fails to load is logged and the old one stays.
+class ModelHolder {
+ public:
+  explicit ModelHolder(std::shared_ptr<const TextClassifier> initial) : model_(std::move(initial)) {}
+  ~ModelHolder();
+
+  std::shared_ptr<const TextClassifier> Get() const;
+  void Set(std::shared_ptr<const TextClassifier> m);
+  // Polls `path` every `period`; `on_swap` is told the new version.
+  void Watch(const std::string& path, std::chrono::seconds period,
+             std::function<void(const std::string& version)> on_swap);
+  // One check of the file (what the watcher does each period); true when a new model was loaded.
+  bool ReloadIfChanged();
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const TextClassifier> model_;
+  std::string path_;
+  int64_t mtime_ns_ = 0;
+  std::function<void(const std::string&)> on_swap_;
+  std::thread watcher_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+
+int64_t FileMtimeNs(const std::string& path);
+
+}  // namespace hotline::dispatch

@@ -1,0 +1,349 @@
+// dispatch against real processes: redis-server, the dev broker and the hotline-dispatch binary,
+// fed TicketCreated events over Kafka as intake would publish them.
+#include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/time_util.h>
+
+#include "hotline/v1/dispatch.grpc.pb.h"
+#include "services/common/events.h"
+#include "services/common/kafka_producer.h"
+#include "services/common/redis_client.h"
+#include "services/dispatch/classifier.h"
+#include "tests/support/kafka_reader.h"
+#include "tests/support/service_process.h"
+
+using namespace hotline;
+using namespace hotline::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string TrainDemoModel(const std::string& dir) {
+  auto data = dispatch::ReadLabeledCsv(HOTLINE_REPO_DIR "/deploy/demo/training_tickets.csv");
+  REQUIRE(data.ok());
+  dispatch::TrainOptions opts;
+  opts.epochs = 10;
+  auto m = dispatch::TextClassifier::Train(*data, opts);
+  REQUIRE(m.ok());
+  (*m)->set_version("test-1");
+  (*m)->set_recommended_threshold(0.5);
+  std::string path = dir + "/model.bin";
+  REQUIRE((*m)->Save(path).ok());
+  return path;
+}
+
+struct Stack {
+  TempDir dir;
+  RedisServer redis;
+  DevBroker broker;
+  std::string model = TrainDemoModel(dir.path());
+  ServiceProcess dispatch{HOTLINE_DISPATCH_BIN, redis.url(), broker.bootstrap(),
+                          {"DISPATCH_MODEL=" + model,
+                           "DISPATCH_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv",
+                           "DISPATCH_RESPONSIBILITY=" HOTLINE_REPO_DIR "/deploy/dispatch/responsibility.tsv",
+                           "DISPATCH_MODEL_RELOAD_SECONDS=1"}};
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(dispatch.grpc_addr(), grpc::InsecureChannelCredentials());
+  std::unique_ptr<v1::TriageService::Stub> triage = v1::TriageService::NewStub(channel);
+  std::unique_ptr<v1::DepartmentService::Stub> dept = v1::DepartmentService::NewStub(channel);
+  std::unique_ptr<v1::SupervisionService::Stub> centre = v1::SupervisionService::NewStub(channel);
+  std::unique_ptr<KafkaProducer> producer = [this] {
+    KafkaProducerOptions o;
+    o.brokers = broker.bootstrap();
+    o.client_id = "dispatch-test";
+    return *KafkaProducer::Create(o);
+  }();
+  RedisClient redis_client{RedisEndpoint{"127.0.0.1", redis.port(), 0, ""}};
+};
+
+Stack& S() {
+  static Stack s;
+  return s;
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + 10s);
+  return c;
+}
+
+// Publishes a TicketCreated as intake would and returns its envelope.
+v1::EventEnvelope Created(const std::string& text, const std::string& district = "东湖区") {
+  auto id = NewUuid();
+  auto e = NewEnvelope("intake", id, 1);
+  auto* c = e.mutable_ticket_created();
+  c->set_ticket_id(id);
+  c->set_ticket_number("T-" + id.substr(0, 8));
+  c->set_text(text);
+  c->set_type(v1::TICKET_TYPE_COMPLAINT);
+  c->set_urgency(v1::URGENCY_NORMAL);
+  c->set_channel(v1::CHANNEL_WEB);
+  c->mutable_location()->set_district(district);
+  REQUIRE(S().producer->PublishSync(kTicketsTopic, id, e.SerializeAsString(), {}, 10s).ok());
+  return e;
+}
+
+std::vector<v1::EventEnvelope> DispatchEventsFor(const std::string& id, size_t at_least) {
+  std::vector<v1::EventEnvelope> out;
+  WaitFor(
+      [&] {
+        out.clear();
+        for (const auto& m : ReadTopic(S().broker.bootstrap(), kTicketsTopic, SIZE_MAX, 1500ms)) {
+          v1::EventEnvelope e;
+          if (m.key == id && e.ParseFromString(m.value) && e.source() == "dispatch") out.push_back(e);
+        }
+        return out.size() >= at_least;
+      },
+      30s, 200ms);
+  return out;
+}
+
+v1::DispatchedTicket Ticket(const std::string& id) {
+  v1::GetDispatchedTicketRequest r;
+  r.set_ticket_id(id);
+  v1::GetDispatchedTicketResponse resp;
+  REQUIRE(S().dept->GetDispatchedTicket(Ctx().get(), r, &resp).ok());
+  return resp.ticket();
+}
+
+v1::DispatchedTicket WaitRouted(const std::string& id) {
+  v1::DispatchedTicket t;
+  REQUIRE(WaitFor(
+      [&] {
+        v1::GetDispatchedTicketRequest r;
+        r.set_ticket_id(id);
+        v1::GetDispatchedTicketResponse resp;
+        if (!S().dept->GetDispatchedTicket(Ctx().get(), r, &resp).ok()) return false;
+        t = resp.ticket();
+        return true;
+      },
+      30s, 100ms));
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("a TicketCreated leads to exactly one TicketDispatched, even when redelivered") {
+  auto e = Created("东湖路18号的化工厂偷排污水到河里，河水发黑发臭", "东湖区");
+  // The same event again (a producer retry or a replay): applied once.
+  REQUIRE(S().producer->PublishSync(kTicketsTopic, e.key(), e.SerializeAsString(), {}, 10s).ok());
+  auto t = WaitRouted(e.key());
+  CHECK(t.state() == v1::TICKET_STATE_DISPATCHED);
+  CHECK(t.department_id() == "d-eco");
+  CHECK(t.category().code() == "环境保护");
+  CHECK(t.automatic());
+  CHECK(t.model_version() == "test-1");
+  auto events = DispatchEventsFor(e.key(), 1);
+  std::this_thread::sleep_for(1s);
+  events = DispatchEventsFor(e.key(), 1);
+  REQUIRE(events.size() == 1);
+  REQUIRE(events[0].has_ticket_dispatched());
+  CHECK(events[0].ticket_dispatched().department_id() == "d-eco");
+  CHECK(events[0].ticket_dispatched().confidence() >= 0.5);
+}
+
+TEST_CASE("a district override routes a city-construction ticket to the district government") {
+  auto e = Created("西山大道3号的路灯坏了好几天，晚上很黑", "西山区");
+  auto t = WaitRouted(e.key());
+  CHECK(t.category().code() == "城乡建设");
+  CHECK(t.department_id() == "d-xishan");
+}
+
+TEST_CASE("accept, reply, close; other departments and illegal moves are refused") {
+  auto e = Created("枫林路8号的烧烤店油烟很大，晚上噪音扰民", "西山区");
+  auto t = WaitRouted(e.key());
+  REQUIRE(t.state() == v1::TICKET_STATE_DISPATCHED);
+  const std::string dept = t.department_id();
+
+  v1::AcceptTicketRequest ar;
+  ar.set_ticket_id(t.ticket_id());
+  ar.set_department_id("d-edu");
+  v1::AcceptTicketResponse aresp;
+  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetDispatchedTicketRequest gr;
+  gr.set_ticket_id(t.ticket_id());
+  gr.set_department_id("d-edu");
+  v1::GetDispatchedTicketResponse gresp;
+  CHECK(S().dept->GetDispatchedTicket(Ctx().get(), gr, &gresp).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::CloseTicketRequest cr;
+  cr.set_ticket_id(t.ticket_id());
+  v1::CloseTicketResponse cresp;
+  auto s = S().centre->CloseTicket(Ctx().get(), cr, &cresp);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_message().find("TICKET_STATE_DISPATCHED") != std::string::npos);
+
+  ar.set_department_id(dept);
+  REQUIRE(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).ok());
+  CHECK(aresp.ticket().state() == v1::TICKET_STATE_ACCEPTED);
+  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ReplyTicketRequest rr;
+  rr.set_ticket_id(t.ticket_id());
+  rr.set_department_id(dept);
+  v1::ReplyTicketResponse rresp;
+  CHECK(S().dept->ReplyTicket(Ctx().get(), rr, &rresp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  rr.set_resolution("已约谈店主，加装油烟净化器，22点后停止营业");
+  REQUIRE(S().dept->ReplyTicket(Ctx().get(), rr, &rresp).ok());
+  REQUIRE(S().centre->CloseTicket(Ctx().get(), cr, &cresp).ok());
+  CHECK(cresp.ticket().state() == v1::TICKET_STATE_CLOSED);
+
+  auto events = DispatchEventsFor(t.ticket_id(), 4);
+  REQUIRE(events.size() == 4);
+  CHECK(events[0].has_ticket_dispatched());
+  CHECK(events[1].has_ticket_accepted());
+  CHECK(events[2].has_ticket_replied());
+  CHECK(events[3].has_ticket_closed());
+  CHECK(events[3].aggregate_version() == 4);
+}
+
+TEST_CASE("return goes back to triage; a dispatcher re-dispatches and the label is kept") {
+  auto e = Created("公司拖欠三个月工资，老板联系不上", "南港区");
+  auto t = WaitRouted(e.key());
+  v1::ReturnTicketRequest rr;
+  rr.set_ticket_id(t.ticket_id());
+  rr.set_department_id(t.department_id());
+  v1::ReturnTicketResponse rresp;
+  CHECK(S().dept->ReturnTicket(Ctx().get(), rr, &rresp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  rr.set_reason("属于劳动仲裁，不是本单位职责");
+  REQUIRE(S().dept->ReturnTicket(Ctx().get(), rr, &rresp).ok());
+  CHECK(rresp.ticket().state() == v1::TICKET_STATE_RETURNED);
+
+  v1::ListTriageRequest lr;
+  v1::ListTriageResponse lresp;
+  REQUIRE(S().triage->ListTriage(Ctx().get(), lr, &lresp).ok());
+  bool queued = false;
+  for (const auto& q : lresp.tickets()) queued |= q.ticket_id() == t.ticket_id();
+  CHECK(queued);
+
+  v1::AssignTicketRequest as;
+  as.set_ticket_id(t.ticket_id());
+  as.set_department_id("d-nangang");
+  as.set_category_code("城乡建设");
+  v1::AssignTicketResponse asresp;
+  REQUIRE(S().triage->AssignTicket(Ctx().get(), as, &asresp).ok());
+  CHECK(asresp.ticket().state() == v1::TICKET_STATE_DISPATCHED);
+  CHECK(asresp.ticket().department_id() == "d-nangang");
+  CHECK_FALSE(asresp.ticket().automatic());
+  REQUIRE(S().triage->ListTriage(Ctx().get(), lr, &lresp).ok());
+  for (const auto& q : lresp.tickets()) CHECK(q.ticket_id() != t.ticket_id());
+
+  auto labels = S().redis_client.Command({"LRANGE", "dispatch:labels", "0", "-1"});
+  REQUIRE(labels.ok());
+  bool corrected = false, returned = false;
+  for (const auto& l : labels->elements) {
+    corrected |= l.str.rfind("城乡建设\t公司拖欠三个月工资", 0) == 0;
+    returned |= l.str.find("\treturn:") != std::string::npos;
+  }
+  CHECK(corrected);
+  CHECK(returned);
+  // The old department can no longer act on it.
+  v1::AcceptTicketRequest ar;
+  ar.set_ticket_id(t.ticket_id());
+  ar.set_department_id(t.department_id());
+  v1::AcceptTicketResponse aresp;
+  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_CASE("an extension is requested, then granted or refused by the centre") {
+  auto e = Created("科技大道5号公交站没有遮雨棚，下雨天等车全身湿透", "东湖区");
+  auto t = WaitRouted(e.key());
+  v1::AcceptTicketRequest ar;
+  ar.set_ticket_id(t.ticket_id());
+  ar.set_department_id(t.department_id());
+  v1::AcceptTicketResponse aresp;
+  REQUIRE(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).ok());
+
+  v1::RequestExtensionRequest er;
+  er.set_ticket_id(t.ticket_id());
+  er.set_department_id(t.department_id());
+  er.set_reason("需要规划部门审批选址");
+  *er.mutable_requested_deadline() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1893456000);
+  v1::RequestExtensionResponse eresp;
+  REQUIRE(S().dept->RequestExtension(Ctx().get(), er, &eresp).ok());
+  CHECK(eresp.ticket().state() == v1::TICKET_STATE_EXTENSION_REQUESTED);
+
+  v1::DecideExtensionRequest dr;
+  dr.set_ticket_id(t.ticket_id());
+  dr.set_approve(true);
+  v1::DecideExtensionResponse dresp;
+  REQUIRE(S().centre->DecideExtension(Ctx().get(), dr, &dresp).ok());
+  CHECK(dresp.ticket().state() == v1::TICKET_STATE_EXTENSION_GRANTED);
+  CHECK(S().centre->DecideExtension(Ctx().get(), dr, &dresp).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+
+  auto events = DispatchEventsFor(t.ticket_id(), 4);
+  REQUIRE(events.size() >= 4);
+  REQUIRE(events[3].has_extension_granted());
+  CHECK(events[3].extension_granted().new_deadline().seconds() == 1893456000);
+}
+
+TEST_CASE("a department's stream delivers its tickets, only its tickets, and resumes from a cursor") {
+  // Open the stream first, then create one ticket for it and one for another department.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  v1::StreamAssignedTicketsRequest req;
+  req.set_department_id("d-hrss");
+  auto reader = S().dept->StreamAssignedTickets(&ctx, req);
+  auto mine = Created("单位不给员工买社保，也不签劳动合同", "北城区");
+  auto other = Created("北城中路10号的化工厂有刺鼻气味，晚上更严重", "北城区");
+  WaitRouted(other.key());
+  v1::StreamAssignedTicketsResponse msg;
+  std::vector<v1::StreamAssignedTicketsResponse> got;
+  while (reader->Read(&msg)) {
+    got.push_back(msg);
+    CHECK(msg.ticket().department_id() == "d-hrss");
+    CHECK(msg.ticket().ticket_id() != other.key());
+    if (msg.ticket().ticket_id() == mine.key()) break;
+  }
+  ctx.TryCancel();
+  REQUIRE_FALSE(got.empty());
+  CHECK(got.back().ticket().ticket_id() == mine.key());
+
+  // Resuming after the last cursor: nothing old is replayed; a new ticket arrives.
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + 30s);
+  req.set_after_cursor(got.back().cursor());
+  auto resumed = S().dept->StreamAssignedTickets(&ctx2, req);
+  auto next = Created("工伤认定很久没有结果，单位不配合", "北城区");
+  REQUIRE(resumed->Read(&msg));
+  CHECK(msg.ticket().ticket_id() == next.key());
+  ctx2.TryCancel();
+
+  grpc::ClientContext ctx3;
+  req.set_after_cursor("garbage");
+  auto bad = S().dept->StreamAssignedTickets(&ctx3, req);
+  CHECK_FALSE(bad->Read(&msg));
+  CHECK(bad->Finish().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("dispatch's metrics count decisions and name the model") {
+  int rc = 0;
+  std::string m = Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
+  CHECK(m.find("hotline_dispatch_decisions_total{mode=\"auto\"}") != std::string::npos);
+  CHECK(m.find("hotline_dispatch_decisions_total{mode=\"manual\"}") != std::string::npos);
+  CHECK(m.find("hotline_dispatch_model_info{version=\"test-1\"} 1") != std::string::npos);
+  CHECK(m.find("hotline_dispatch_returns_total{department=") != std::string::npos);
+  CHECK(m.find("hotline_dispatch_classification_seconds_count") != std::string::npos);
+}
+
+TEST_CASE("a new model file is picked up without a restart") {
+  auto data = dispatch::ReadLabeledCsv(HOTLINE_REPO_DIR "/deploy/demo/training_tickets.csv");
+  REQUIRE(data.ok());
+  dispatch::TrainOptions opts;
+  opts.epochs = 3;
+  auto m = dispatch::TextClassifier::Train(*data, opts);
+  REQUIRE(m.ok());
+  (*m)->set_version("test-2");
+  REQUIRE((*m)->Save(S().model).ok());  // written beside and renamed into place
+  CHECK(WaitFor(
+      [] {
+        int rc = 0;
+        std::string metrics =
+            Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
+        return metrics.find("hotline_dispatch_model_info{version=\"test-2\"} 1") != std::string::npos;
+      },
+      15s, 250ms));
+  auto e = Created("滨江东路的餐馆缺斤短两，投诉", "滨江区");
+  auto t = WaitRouted(e.key());
+  CHECK(t.model_version() == "test-2");
+}
