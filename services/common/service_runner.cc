@@ -100,6 +100,8 @@ int RunService(const ServiceSpec& spec) {
     copts.client_id = popts.client_id;
     copts.session_timeout_ms = config->session_timeout_ms;
     copts.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    copts.on_assigned = ctx.on_assigned;
+    copts.on_revoked = ctx.on_revoked;
     Metrics* m = metrics->get();
     copts.observe = [m](const std::string& topic, const char* outcome) {
       m->CountConsumed(topic, outcome);

@@ -28,6 +28,9 @@ struct ServiceContext {
   IdempotentApplier* applier = nullptr;  // records applied event ids in this service's Redis
   std::vector<std::unique_ptr<grpc::Service>> grpc_services;
   EventHandler handler;  // required when the spec consumes topics
+  // Consumer-group rebalance hooks (state kept per partition loads and unloads here).
+  std::function<void(const TopicPartitionList&)> on_assigned;
+  std::function<void(const TopicPartitionList&)> on_revoked;
   // Run after the gRPC server drained, before the consumer closes (e.g. stop an HTTP server).
   std::vector<std::function<void()>> on_shutdown;
 };

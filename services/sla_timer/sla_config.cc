@@ -1,0 +1,66 @@
+#include "services/sla_timer/sla_config.h"
+
+#include <dirent.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace hotline::sla {
+
+absl::StatusOr<SlaConfig> LoadSlaConfig(const EnvReader& env) {
+  SlaConfig c;
+  auto dir = env.String("SLA_CALENDARS_DIR", "deploy/sla/calendars");
+  if (!dir.ok()) return dir.status();
+  DIR* d = opendir(dir->c_str());
+  if (!d) return absl::InvalidArgumentError(absl::StrCat("SLA_CALENDARS_DIR: cannot read ", *dir));
+  while (dirent* e = readdir(d)) {
+    std::string f = e->d_name;
+    if (f.size() < 5 || f.substr(f.size() - 4) != ".cal") continue;
+    std::string name = f.substr(0, f.size() - 4);
+    auto cal = WorkCalendar::LoadFile(*dir + "/" + f, name);
+    if (!cal.ok()) {
+      closedir(d);
+      return absl::InvalidArgumentError(absl::StrCat("SLA_CALENDARS_DIR: ", cal.status().message()));
+    }
+    c.options.calendars.emplace(name, *cal);
+  }
+  closedir(d);
+  auto def = env.String("SLA_DEFAULT_CALENDAR", "cn-mainland");
+  if (!def.ok()) return def.status();
+  if (!c.options.calendars.count(*def)) {
+    return absl::InvalidArgumentError(absl::StrCat("SLA_DEFAULT_CALENDAR: no ", *def, ".cal in ", *dir));
+  }
+  c.options.default_calendar = *def;
+  auto policies = env.String("SLA_POLICIES", "deploy/sla/policies.tsv");
+  if (!policies.ok()) return policies.status();
+  auto table = PolicyTable::LoadFile(*policies, c.options.calendars.at(*def));
+  if (!table.ok()) return absl::InvalidArgumentError(absl::StrCat("SLA_POLICIES: ", table.status().message()));
+  c.policies = std::move(*table);
+  // Department → calendar: the 4th column of the department directory.
+  auto deps = env.String("SLA_DEPARTMENTS", "deploy/dispatch/departments.tsv");
+  if (!deps.ok()) return deps.status();
+  if (!deps->empty()) {
+    std::ifstream in(*deps);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("SLA_DEPARTMENTS: cannot open ", *deps));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      std::vector<std::string> f = absl::StrSplit(line, '\t');
+      if (f.size() >= 4) c.options.department_calendar[f[0]] = f[3];
+    }
+  }
+  auto yellows = env.Int("SLA_RED_CARD_YELLOWS", 3, 1, 1000);
+  if (!yellows.ok()) return yellows.status();
+  c.options.red_card_yellows = static_cast<int>(*yellows);
+  auto window = env.Int("SLA_RED_CARD_WINDOW_DAYS", 30, 1, 366);
+  if (!window.ok()) return window.status();
+  c.options.red_card_window = absl::Hours(24 * *window);
+  auto tick = env.Int("SLA_TICK_MS", 10, 1, 1000);
+  if (!tick.ok()) return tick.status();
+  c.options.tick_ms = *tick;
+  return c;
+}
+
+}  // namespace hotline::sla

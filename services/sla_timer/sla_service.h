@@ -1,0 +1,24 @@
+#pragma once
+
+#include "hotline/v1/sla_timer.grpc.pb.h"
+#include "services/sla_timer/sla_engine.h"
+
+namespace hotline::sla {
+
+class SlaServiceImpl final : public v1::SlaService::CallbackService {
+ public:
+  explicit SlaServiceImpl(SlaEngine* engine) : engine_(engine) {}
+  grpc::ServerUnaryReactor* GetTicketClocks(grpc::CallbackServerContext* ctx, const v1::GetTicketClocksRequest* req,
+                                            v1::GetTicketClocksResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAtRisk(grpc::CallbackServerContext* ctx, const v1::ListAtRiskRequest* req,
+                                       v1::ListAtRiskResponse* resp) override;
+  grpc::ServerUnaryReactor* ListCards(grpc::CallbackServerContext* ctx, const v1::ListCardsRequest* req,
+                                      v1::ListCardsResponse* resp) override;
+  grpc::ServerUnaryReactor* PreviewDeadline(grpc::CallbackServerContext* ctx, const v1::PreviewDeadlineRequest* req,
+                                            v1::PreviewDeadlineResponse* resp) override;
+
+ private:
+  SlaEngine* engine_;
+};
+
+}  // namespace hotline::sla
