@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<PolicyTable>> PolicyTable::LoadFile(const std::st
     if (!done.ok()) return bad(absl::StrCat("completion: ", done.status().message()));
     p.sign_for = *sign;
     p.completion = *done;
-    for (absl::string_view w : absl::StrSplit(f[5], ',', absl::SkipEmpty())) {
+    for (absl::string_view w : absl::StrSplit(f[5] == "-" ? "" : f[5], ',', absl::SkipEmpty())) {
       int pct;
       if (!absl::SimpleAtoi(w, &pct) || pct <= 0 || pct >= 100) return bad("warnings are percents between 1 and 99");
       p.warnings.push_back(pct);

@@ -389,7 +389,9 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
   if (!r.ok()) return r.status();
   if (!result) return result;
   outbox_->NotifyCommitted();
-  metrics_->Lag(absl::ToDoubleSeconds(now_() - absl::FromUnixMillis(due_ms)));
+  double lag = absl::ToDoubleSeconds(now_() - absl::FromUnixMillis(due_ms));
+  metrics_->Lag(lag);
+  if (opts_.observe_lag) opts_.observe_lag(lag);
   std::string type = TypeKey(result->type);
   if (fired_kind == "warning") metrics_->Warning(result->department_id, type);
   if (fired_kind == "breach") metrics_->Breach(result->department_id, type);

@@ -33,6 +33,8 @@ struct SlaOptions {
   int red_card_yellows = 3;                                // yellow cards that make a red one
   absl::Duration red_card_window = absl::Hours(24 * 30);
   int64_t tick_ms = 10;
+  // Optional: told the firing lag of every committed event (benchmarks).
+  std::function<void(double seconds)> observe_lag;
 };
 
 // The SLA clocks: durable in Redis, scheduled in an in-memory timing wheel for the Kafka
