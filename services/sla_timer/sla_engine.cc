@@ -220,12 +220,12 @@ void SlaEngine::Schedule(const ClockRecord& c) {
 
 void SlaEngine::ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms) {
   UnscheduleLocked(id);
-  uint64_t slot;
+  uint32_t slot;
   if (!free_entries_.empty()) {
     slot = free_entries_.back();
     free_entries_.pop_back();
   } else {
-    slot = entries_.size();
+    slot = static_cast<uint32_t>(entries_.size());
     entries_.push_back({});
   }
   entries_[slot] = Entry{id, partition, wheel_.Add(due_ms, slot), true};
@@ -410,7 +410,7 @@ size_t SlaEngine::FireDue() {
   std::vector<Due> due;
   {
     std::lock_guard<std::mutex> l(mu_);
-    wheel_.Advance(absl::ToUnixMillis(now_()), [&](uint64_t slot, int64_t expiry) {
+    wheel_.Advance(absl::ToUnixMillis(now_()), [&](uint32_t slot, int64_t expiry) {
       Entry& e = entries_[slot];
       due.push_back({e.clock_id, e.partition, expiry});
       by_id_.erase(e.clock_id);

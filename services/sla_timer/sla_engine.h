@@ -103,8 +103,8 @@ class SlaEngine {
     bool used;
   };
   std::vector<Entry> entries_;  // the wheel's payload indexes this
-  std::vector<uint64_t> free_entries_;
-  std::unordered_map<std::string, uint64_t> by_id_;
+  std::vector<uint32_t> free_entries_;
+  std::unordered_map<std::string, uint32_t> by_id_;
   std::set<int32_t> owned_;
 
   std::atomic<bool> stop_{false};

@@ -56,7 +56,7 @@ void TimingWheel::Cascade(int level, int index) {
   }
 }
 
-TimingWheel::Handle TimingWheel::Add(int64_t expiry_ms, uint64_t payload) {
+TimingWheel::Handle TimingWheel::Add(int64_t expiry_ms, uint32_t payload) {
   Handle h;
   if (!free_.empty()) {
     h = free_.back();

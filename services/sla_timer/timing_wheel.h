@@ -10,7 +10,8 @@ namespace hotline::sla {
 // A hierarchical timing wheel (the design of Kafka's purgatory and the Linux kernel timers):
 // five levels of 256 slots over `tick_ms` ticks, so insert and cancel are O(1) and advancing
 // costs O(1) per tick plus O(1) per entry fired or cascaded. Entries live in one node pool
-// (32 bytes each), linked into their slot; a payload (uint64) says what to fire.
+// (24 bytes each), linked into their slot; a payload (a uint32 index into the owner's table)
+// says what to fire.
 // Not thread-safe: the owner serialises calls.
 class TimingWheel {
  public:
@@ -21,7 +22,7 @@ class TimingWheel {
 
   // Schedules `payload` at `expiry_ms`; an expiry not after the current time fires on the next
   // Advance.
-  Handle Add(int64_t expiry_ms, uint64_t payload);
+  Handle Add(int64_t expiry_ms, uint32_t payload);
   // False when the handle is not scheduled (fired or cancelled already).
   bool Cancel(Handle h);
   // Moves time to `now_ms` and calls fire(payload, expiry_ms) for every entry due by then, in
@@ -42,11 +43,11 @@ class TimingWheel {
 
   struct Node {
     int64_t expiry_ms;
-    uint64_t payload;
+    uint32_t payload;
     uint32_t prev, next;
     uint32_t list;  // slot index, kDueList, or kFree
-    uint32_t pad;
   };
+  static_assert(sizeof(Node) == 24, "one timer costs 24 bytes");
 
   void Place(Handle h);
   void Link(uint32_t list, Handle h);
@@ -66,7 +67,7 @@ template <typename F>
 size_t TimingWheel::Advance(int64_t now_ms, F&& fire) {
   const int64_t target = now_ms / tick_ms_;
   size_t fired = 0;
-  std::vector<std::pair<uint64_t, int64_t>> batch;
+  std::vector<std::pair<uint32_t, int64_t>> batch;
   auto drain_due = [&] {
     // Unlink the whole due list first, so `fire` may Add or Cancel freely.
     batch.clear();

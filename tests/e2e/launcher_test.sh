@@ -64,6 +64,8 @@ fi
 for _ in $(seq 1 60); do grep -q "Ctrl-C stops everything" "$run/launcher.out" && break; sleep 1; done
 check "demo requests all submitted" grep -q "submitted [0-9]* requests in .* (0 errors)" "$run/launcher.out"
 check "demo shows direct answers and merges" grep -q "direct_answered=[1-9].*merged=[1-9]" "$run/launcher.out"
+check "dispatch routed every new demo ticket" grep -qE "dispatch: routed ([1-9][0-9]*) of \1 new tickets" "$run/launcher.out"
+check "some demo tickets were dispatched automatically" grep -qE "^ +auto +[1-9]" "$run/launcher.out"
 
 # Consumer groups joined: the consuming services' Kafka clients appear as group members.
 # (Checked through the services' own logs: "partitions assigned".)

@@ -21,7 +21,7 @@ TEST_CASE("the timing wheel fires every entry once, at or after its time, never 
     int64_t ahead = static_cast<int64_t>(rng() % 6) == 0 ? static_cast<int64_t>(rng() % 1'000'000'000)
                                                          : static_cast<int64_t>(rng() % 600'000);
     expected[i] = start + ahead;
-    handles.push_back(wheel.Add(start + ahead, i));
+    handles.push_back(wheel.Add(start + ahead, static_cast<uint32_t>(i)));
   }
   for (uint64_t i = 0; i < 20000; i += 7) {
     REQUIRE(wheel.Cancel(handles[i]));
@@ -33,7 +33,7 @@ TEST_CASE("the timing wheel fires every entry once, at or after its time, never 
   bool early = false;
   while (wheel.size() > 0 && now < start + 1'100'000'000) {
     now += 1 + static_cast<int64_t>(rng() % 50'000);
-    wheel.Advance(now, [&](uint64_t p, int64_t expiry) {
+    wheel.Advance(now, [&](uint32_t p, int64_t expiry) {
       early |= expiry > now;
       CHECK(fired.count(p) == 0);
       fired[p] = now;
@@ -47,17 +47,17 @@ TEST_CASE("the timing wheel fires every entry once, at or after its time, never 
 
 TEST_CASE("entries added while firing, and entries already due, fire on the next advance") {
   TimingWheel wheel(0, 10);
-  std::vector<uint64_t> order;
+  std::vector<uint32_t> order;
   wheel.Add(50, 1);
   wheel.Add(-5, 2);  // already due
-  wheel.Advance(0, [&](uint64_t p, int64_t) { order.push_back(p); });
-  CHECK(order == std::vector<uint64_t>{2});
-  wheel.Advance(60, [&](uint64_t p, int64_t) {
+  wheel.Advance(0, [&](uint32_t p, int64_t) { order.push_back(p); });
+  CHECK(order == std::vector<uint32_t>{2});
+  wheel.Advance(60, [&](uint32_t p, int64_t) {
     order.push_back(p);
     if (p == 1) wheel.Add(65, 3);
   });
-  wheel.Advance(70, [&](uint64_t p, int64_t) { order.push_back(p); });
-  CHECK(order == std::vector<uint64_t>{2, 1, 3});
+  wheel.Advance(70, [&](uint32_t p, int64_t) { order.push_back(p); });
+  CHECK(order == std::vector<uint32_t>{2, 1, 3});
 }
 
 TEST_CASE("a clock's warnings, pause, resume and extension on a working calendar") {

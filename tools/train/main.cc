@@ -5,6 +5,7 @@
 //   hotline-train evaluate --model model.bin --input test.csv [--threshold T]
 //   hotline-train split --input all.csv --test-fraction 0.2 --seed 7 --train-out a.csv --test-out b.csv
 //   hotline-train bench --model model.bin --input test.csv
+//   hotline-train export-corrections --redis redis://dispatch-redis:6379/0 --output corrections.csv
 //
 // CSV files have a header with `text` and `label` columns (others are ignored). `train` holds out
 // a stratified share of the input to choose the auto-dispatch threshold that reaches the target
@@ -23,6 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_split.h"
+#include "services/common/redis_client.h"
 #include "services/dispatch/classifier.h"
 
 using namespace hotline::dispatch;
@@ -188,6 +191,31 @@ int Bench(const Args& a) {
   return 0;
 }
 
+// The learning loop: dispatch keeps every dispatcher's category (and every return) in its Redis;
+// this writes the corrected labels as training CSV. Returns ("!category") are counted, not written.
+int ExportCorrections(const Args& a) {
+  auto endpoint = hotline::ParseRedisUrl(a.Get("redis", "redis://127.0.0.1:6379/0"));
+  if (!endpoint.ok()) return Die(std::string(endpoint.status().message()));
+  hotline::RedisClient redis(*endpoint);
+  auto rows = redis.Command({"LRANGE", "dispatch:labels", "0", "-1"});
+  if (!rows.ok()) return Die(std::string(rows.status().message()));
+  std::vector<LabeledText> out;
+  size_t returns = 0;
+  for (const auto& r : rows->elements) {
+    std::vector<std::string> f = absl::StrSplit(r.str, '\t');
+    if (f.size() < 2) continue;
+    if (!f[0].empty() && f[0][0] == '!') {
+      ++returns;
+      continue;
+    }
+    out.push_back({f[1], f[0]});
+  }
+  if (!WriteCsv(a.Get("output", "corrections.csv"), out)) return Die("cannot write --output");
+  std::printf("%zu corrected labels written to %s (%zu returns recorded)\n", out.size(),
+              a.Get("output", "corrections.csv").c_str(), returns);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -203,5 +231,6 @@ int main(int argc, char** argv) {
   if (a.cmd == "evaluate") return EvaluateCmd(a);
   if (a.cmd == "split") return SplitCmd(a);
   if (a.cmd == "bench") return Bench(a);
+  if (a.cmd == "export-corrections") return ExportCorrections(a);
   return Die("unknown command " + a.cmd);
 }
