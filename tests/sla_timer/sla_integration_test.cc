@@ -36,9 +36,14 @@ struct Stack {
     std::ofstream(p) << kPolicies;
     return p;
   }();
+  std::string departments = [this] {
+    std::string p = dir.path() + "/departments.tsv";  // no rows: every department on the default calendar
+    std::ofstream(p) << "# id\tname\tcontact\tcalendar\n";
+    return p;
+  }();
   std::vector<std::string> env = {"SLA_POLICIES=" + policies,
                                   "SLA_CALENDARS_DIR=" HOTLINE_REPO_DIR "/deploy/sla/calendars",
-                                  "SLA_DEPARTMENTS=", "SLA_RED_CARD_YELLOWS=2"};
+                                  "SLA_DEPARTMENTS=" + departments, "SLA_RED_CARD_YELLOWS=2"};
   std::unique_ptr<KafkaProducer> producer = [this] {
     KafkaProducerOptions o;
     o.brokers = broker.bootstrap();
