@@ -64,8 +64,16 @@ int RunService(const ServiceSpec& spec) {
     outbox.SetOnCommit([r] { r->Wake(); });
   }
 
+  auto auth = Authenticator::FromEnv(EnvReader());
+  if (!auth.ok()) return ConfigError(spec.name, auth.status());
+  if ((*auth)->disabled()) {
+    LogWarn("AUTHENTICATION DISABLED (HOTLINE_AUTH_DISABLED=1): every caller is treated as a "
+            "supervisor. Development only.");
+  }
+
   ServiceContext ctx;
   ctx.config = *config;
+  ctx.auth = auth->get();
   ctx.redis = &redis;
   ctx.metrics = metrics->get();
   ctx.outbox = spec.publishes ? &outbox : nullptr;

@@ -9,6 +9,7 @@
 #include <grpcpp/impl/codegen/service_type.h>
 
 #include "absl/status/status.h"
+#include "services/common/auth.h"
 #include "services/common/config.h"
 #include "services/common/idempotent.h"
 #include "services/common/kafka_consumer.h"
@@ -26,6 +27,7 @@ struct ServiceContext {
   Metrics* metrics = nullptr;
   Outbox* outbox = nullptr;              // null for services that publish nothing
   IdempotentApplier* applier = nullptr;  // records applied event ids in this service's Redis
+  const Authenticator* auth = nullptr;   // who is calling (HOTLINE_AUTH_TOKENS_FILE)
   std::vector<std::unique_ptr<grpc::Service>> grpc_services;
   EventHandler handler;  // required when the spec consumes topics
   // Consumer-group rebalance hooks (state kept per partition loads and unloads here).

@@ -109,6 +109,21 @@ class AssignmentStream : public grpc::ServerWriteReactor<v1::StreamAssignedTicke
   std::thread thread_;
 };
 
+absl::Status Allow(const Authenticator* auth, grpc::CallbackServerContext* ctx, std::set<Role> roles) {
+  auto p = auth->Authenticate(ctx);
+  if (!p.ok()) return p.status();
+  return Authenticator::Require(*p, std::move(roles));
+}
+
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  auto* r = ctx->DefaultReactor();
+  r->Finish(ToGrpcStatus(s));
+  return r;
+}
+
+const std::set<Role> kDispatchers = {Role::kDispatcher, Role::kSupervisor, Role::kService};
+const std::set<Role> kCentre = {Role::kSupervisor, Role::kService};
+
 class ImmediateError : public grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse> {
  public:
   explicit ImmediateError(grpc::Status s) { Finish(s); }
@@ -117,9 +132,19 @@ class ImmediateError : public grpc::ServerWriteReactor<v1::StreamAssignedTickets
 
 }  // namespace
 
+absl::StatusOr<std::string> DepartmentServiceImpl::ActingDepartment(grpc::CallbackServerContext* ctx,
+                                                                    const std::string& requested) const {
+  auto p = auth_->Authenticate(ctx);
+  if (!p.ok()) return p.status();
+  std::string dept = requested.empty() && p->role == Role::kDepartment ? p->department : requested;
+  if (auto s = Authenticator::RequireDepartment(*p, dept); !s.ok()) return s;
+  return dept;
+}
+
 grpc::ServerUnaryReactor* TriageServiceImpl::ListTriage(grpc::CallbackServerContext* ctx,
                                                         const v1::ListTriageRequest* req,
                                                         v1::ListTriageResponse* resp) {
+  if (auto a = Allow(auth_, ctx, kDispatchers); !a.ok()) return Refuse(ctx, a);
   size_t size = req->page().page_size() <= 0 ? 50 : std::min(req->page().page_size(), 500);
   size_t offset = 0;
   if (!req->page().page_token().empty()) offset = std::strtoull(req->page().page_token().c_str(), nullptr, 10);
@@ -136,16 +161,19 @@ grpc::ServerUnaryReactor* TriageServiceImpl::ListTriage(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* TriageServiceImpl::AssignTicket(grpc::CallbackServerContext* ctx,
                                                           const v1::AssignTicketRequest* req,
                                                           v1::AssignTicketResponse* resp) {
+  if (auto a = Allow(auth_, ctx, kDispatchers); !a.ok()) return Refuse(ctx, a);
   return Done(ctx, d_->Assign(*req), resp);
 }
 
 grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* DepartmentServiceImpl::StreamAssignedTickets(
-    grpc::CallbackServerContext*, const v1::StreamAssignedTicketsRequest* req) {
+    grpc::CallbackServerContext* ctx, const v1::StreamAssignedTicketsRequest* req) {
   static const std::regex kCursor("^[0-9]+-[0-9]+$");
-  if (req->department_id().empty()) {
+  auto dept = ActingDepartment(ctx, req->department_id());
+  if (!dept.ok()) return new ImmediateError(ToGrpcStatus(dept.status()));
+  if (dept->empty()) {
     return new ImmediateError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "department_id: is required"));
   }
-  if (!d_->matrix().Find(req->department_id())) {
+  if (!d_->matrix().Find(*dept)) {
     return new ImmediateError(grpc::Status(grpc::StatusCode::NOT_FOUND,
                                            "department_id: unknown department '" + req->department_id() + "'"));
   }
@@ -153,54 +181,81 @@ grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* DepartmentServiceIm
     return new ImmediateError(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "after_cursor: not a cursor this stream sent"));
   }
-  return new AssignmentStream(d_, req->department_id(), req->after_cursor(), poll_);
+  return new AssignmentStream(d_, *dept, req->after_cursor(), poll_);
 }
 
 grpc::ServerUnaryReactor* DepartmentServiceImpl::AcceptTicket(grpc::CallbackServerContext* ctx,
                                                               const v1::AcceptTicketRequest* req,
                                                               v1::AcceptTicketResponse* resp) {
-  return Done(ctx, d_->Accept(req->ticket_id(), req->department_id()), resp);
+  auto dept = ActingDepartment(ctx, req->department_id());
+  if (!dept.ok()) return Refuse(ctx, dept.status());
+  return Done(ctx, d_->Accept(req->ticket_id(), *dept), resp);
 }
 
 grpc::ServerUnaryReactor* DepartmentServiceImpl::ReturnTicket(grpc::CallbackServerContext* ctx,
                                                               const v1::ReturnTicketRequest* req,
                                                               v1::ReturnTicketResponse* resp) {
-  return Done(ctx, d_->Return(req->ticket_id(), req->department_id(), req->reason()), resp);
+  auto dept = ActingDepartment(ctx, req->department_id());
+  if (!dept.ok()) return Refuse(ctx, dept.status());
+  return Done(ctx, d_->Return(req->ticket_id(), *dept, req->reason()), resp);
 }
 
 grpc::ServerUnaryReactor* DepartmentServiceImpl::RequestExtension(grpc::CallbackServerContext* ctx,
                                                                   const v1::RequestExtensionRequest* req,
                                                                   v1::RequestExtensionResponse* resp) {
-  return Done(ctx, d_->RequestExtension(*req), resp);
+  auto dept = ActingDepartment(ctx, req->department_id());
+  if (!dept.ok()) return Refuse(ctx, dept.status());
+  v1::RequestExtensionRequest r = *req;
+  r.set_department_id(*dept);
+  return Done(ctx, d_->RequestExtension(r), resp);
 }
 
 grpc::ServerUnaryReactor* DepartmentServiceImpl::ReplyTicket(grpc::CallbackServerContext* ctx,
                                                              const v1::ReplyTicketRequest* req,
                                                              v1::ReplyTicketResponse* resp) {
-  return Done(ctx, d_->Reply(req->ticket_id(), req->department_id(), req->resolution()), resp);
+  auto dept = ActingDepartment(ctx, req->department_id());
+  if (!dept.ok()) return Refuse(ctx, dept.status());
+  return Done(ctx, d_->Reply(req->ticket_id(), *dept, req->resolution()), resp);
 }
 
 grpc::ServerUnaryReactor* DepartmentServiceImpl::GetDispatchedTicket(grpc::CallbackServerContext* ctx,
                                                                      const v1::GetDispatchedTicketRequest* req,
                                                                      v1::GetDispatchedTicketResponse* resp) {
-  return Done(ctx, d_->Get(req->ticket_id(), req->department_id()), resp);
+  // Empty department_id: the hotline centre's view of any ticket (dispatchers and supervisors).
+  auto p = auth_->Authenticate(ctx);
+  if (!p.ok()) return Refuse(ctx, p.status());
+  std::string dept = req->department_id();
+  if (p->role == Role::kDepartment) {
+    if (!dept.empty() && dept != p->department) {
+      return Refuse(ctx, Authenticator::RequireDepartment(*p, dept));
+    }
+    dept = p->department;
+  } else if (auto a = Authenticator::Require(*p, {Role::kDispatcher, Role::kSupervisor, Role::kService, Role::kAnalyst,
+                                                  Role::kCallTaker});
+             !a.ok()) {
+    return Refuse(ctx, a);
+  }
+  return Done(ctx, d_->Get(req->ticket_id(), dept), resp);
 }
 
 grpc::ServerUnaryReactor* SupervisionServiceImpl::DecideExtension(grpc::CallbackServerContext* ctx,
                                                                   const v1::DecideExtensionRequest* req,
                                                                   v1::DecideExtensionResponse* resp) {
+  if (auto a = Allow(auth_, ctx, kCentre); !a.ok()) return Refuse(ctx, a);
   return Done(ctx, d_->DecideExtension(*req), resp);
 }
 
 grpc::ServerUnaryReactor* SupervisionServiceImpl::CloseTicket(grpc::CallbackServerContext* ctx,
                                                               const v1::CloseTicketRequest* req,
                                                               v1::CloseTicketResponse* resp) {
+  if (auto a = Allow(auth_, ctx, kCentre); !a.ok()) return Refuse(ctx, a);
   return Done(ctx, d_->Close(req->ticket_id(), req->reviewer_id()), resp);
 }
 
 grpc::ServerUnaryReactor* SupervisionServiceImpl::ReopenTicket(grpc::CallbackServerContext* ctx,
                                                                const v1::ReopenTicketRequest* req,
                                                                v1::ReopenTicketResponse* resp) {
+  if (auto a = Allow(auth_, ctx, kCentre); !a.ok()) return Refuse(ctx, a);
   if (req->reason().empty()) {
     auto* r = ctx->DefaultReactor();
     r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "reason: is required to reopen a ticket"));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hotline/v1/dispatch.grpc.pb.h"
+#include "services/common/auth.h"
 #include "services/dispatch/dispatcher.h"
 
 namespace hotline::dispatch {
@@ -9,7 +10,7 @@ namespace hotline::dispatch {
 // round trips; StreamAssignedTickets runs one polling thread per open stream.
 class TriageServiceImpl final : public v1::TriageService::CallbackService {
  public:
-  explicit TriageServiceImpl(Dispatcher* d) : d_(d) {}
+  TriageServiceImpl(Dispatcher* d, const Authenticator* auth) : d_(d), auth_(auth) {}
   grpc::ServerUnaryReactor* ListTriage(grpc::CallbackServerContext* ctx, const v1::ListTriageRequest* req,
                                        v1::ListTriageResponse* resp) override;
   grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx, const v1::AssignTicketRequest* req,
@@ -17,12 +18,14 @@ class TriageServiceImpl final : public v1::TriageService::CallbackService {
 
  private:
   Dispatcher* d_;
+  const Authenticator* auth_;
 };
 
 class DepartmentServiceImpl final : public v1::DepartmentService::CallbackService {
  public:
-  explicit DepartmentServiceImpl(Dispatcher* d, std::chrono::milliseconds poll = std::chrono::milliseconds(200))
-      : d_(d), poll_(poll) {}
+  DepartmentServiceImpl(Dispatcher* d, const Authenticator* auth,
+                        std::chrono::milliseconds poll = std::chrono::milliseconds(200))
+      : d_(d), auth_(auth), poll_(poll) {}
   grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* StreamAssignedTickets(
       grpc::CallbackServerContext* ctx, const v1::StreamAssignedTicketsRequest* req) override;
   grpc::ServerUnaryReactor* AcceptTicket(grpc::CallbackServerContext* ctx, const v1::AcceptTicketRequest* req,
@@ -39,13 +42,18 @@ class DepartmentServiceImpl final : public v1::DepartmentService::CallbackServic
                                                 v1::GetDispatchedTicketResponse* resp) override;
 
  private:
+  // The acting department: the caller's own, or (for dispatchers, supervisors, services) the
+  // one named in the request. PERMISSION_DENIED when a department names another.
+  absl::StatusOr<std::string> ActingDepartment(grpc::CallbackServerContext* ctx, const std::string& requested) const;
+
   Dispatcher* d_;
+  const Authenticator* auth_;
   std::chrono::milliseconds poll_;
 };
 
 class SupervisionServiceImpl final : public v1::SupervisionService::CallbackService {
  public:
-  explicit SupervisionServiceImpl(Dispatcher* d) : d_(d) {}
+  SupervisionServiceImpl(Dispatcher* d, const Authenticator* auth) : d_(d), auth_(auth) {}
   grpc::ServerUnaryReactor* DecideExtension(grpc::CallbackServerContext* ctx,
                                             const v1::DecideExtensionRequest* req,
                                             v1::DecideExtensionResponse* resp) override;
@@ -56,6 +64,7 @@ class SupervisionServiceImpl final : public v1::SupervisionService::CallbackServ
 
  private:
   Dispatcher* d_;
+  const Authenticator* auth_;
 };
 
 }  // namespace hotline::dispatch

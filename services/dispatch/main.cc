@@ -47,9 +47,9 @@ int main() {
     d.repo = std::make_unique<TicketRepository>(ctx.redis, ctx.outbox);
     d.dispatcher = std::make_unique<Dispatcher>(d.repo.get(), ctx.applier, d.models.get(), d.matrix.get(),
                                                 d.metrics.get(), d.config.options);
-    ctx.grpc_services.push_back(std::make_unique<TriageServiceImpl>(d.dispatcher.get()));
-    ctx.grpc_services.push_back(std::make_unique<DepartmentServiceImpl>(d.dispatcher.get()));
-    ctx.grpc_services.push_back(std::make_unique<SupervisionServiceImpl>(d.dispatcher.get()));
+    ctx.grpc_services.push_back(std::make_unique<TriageServiceImpl>(d.dispatcher.get(), ctx.auth));
+    ctx.grpc_services.push_back(std::make_unique<DepartmentServiceImpl>(d.dispatcher.get(), ctx.auth));
+    ctx.grpc_services.push_back(std::make_unique<SupervisionServiceImpl>(d.dispatcher.get(), ctx.auth));
     Dispatcher* dispatcher = d.dispatcher.get();
     ctx.handler = [dispatcher](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta&) {
       return dispatcher->HandleEvent(e);

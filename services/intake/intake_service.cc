@@ -32,7 +32,17 @@ class Call {
   std::chrono::steady_clock::time_point start_;
 };
 
+const std::set<Role> kFrontDoor = {Role::kChannel, Role::kCallTaker, Role::kSupervisor, Role::kService};
+const std::set<Role> kOperators = {Role::kCallTaker, Role::kDispatcher, Role::kSupervisor, Role::kService,
+                                   Role::kAnalyst};
+
 }  // namespace
+
+absl::Status IntakeServiceImpl::Allow(grpc::CallbackServerContext* ctx, std::set<Role> roles) const {
+  auto p = auth_->Authenticate(ctx);
+  if (!p.ok()) return p.status();
+  return Authenticator::Require(*p, std::move(roles));
+}
 
 std::string Traceparent(const grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
@@ -44,6 +54,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitRequest(grpc::CallbackServerC
                                                            const v1::SubmitRequestRequest* req,
                                                            v1::SubmitRequestResponse* resp) {
   Call call(ctx, metrics_, "SubmitRequest");
+  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
   auto r = core_->Submit(*req, Traceparent(ctx));
   if (!r.ok()) {
     metrics_->CountSubmission(req->channel(), req->type_hint(),
@@ -60,6 +71,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::GetTicket(grpc::CallbackServerConte
                                                        const v1::GetTicketRequest* req,
                                                        v1::GetTicketResponse* resp) {
   Call call(ctx, metrics_, "GetTicket");
+  if (auto a = Allow(ctx, kOperators); !a.ok()) return call.Finish(a);
   auto t = core_->Get(req->ticket_id());
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());
@@ -69,6 +81,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::TrackTicket(grpc::CallbackServerCon
                                                          const v1::TrackTicketRequest* req,
                                                          v1::TrackTicketResponse* resp) {
   Call call(ctx, metrics_, "TrackTicket");
+  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
   auto t = core_->Track(req->ticket_number(), req->verification_code());
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());
@@ -78,6 +91,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::ListCitizenTickets(
     grpc::CallbackServerContext* ctx, const v1::ListCitizenTicketsRequest* req,
     v1::ListCitizenTicketsResponse* resp) {
   Call call(ctx, metrics_, "ListCitizenTickets");
+  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
   auto l = core_->ListByPhone(req->phone(), req->page());
   if (l.ok()) *resp = std::move(*l);
   return call.Finish(l.status());
@@ -87,6 +101,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::AddSupplement(grpc::CallbackServerC
                                                            const v1::AddSupplementRequest* req,
                                                            v1::AddSupplementResponse* resp) {
   Call call(ctx, metrics_, "AddSupplement");
+  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
   auto t = core_->Supplement(*req, Traceparent(ctx));
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());
@@ -96,6 +111,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::WithdrawTicket(grpc::CallbackServer
                                                             const v1::WithdrawTicketRequest* req,
                                                             v1::WithdrawTicketResponse* resp) {
   Call call(ctx, metrics_, "WithdrawTicket");
+  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
   auto t = core_->Withdraw(*req, Traceparent(ctx));
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());
@@ -105,6 +121,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SearchKnowledge(grpc::CallbackServe
                                                              const v1::SearchKnowledgeRequest* req,
                                                              v1::SearchKnowledgeResponse* resp) {
   Call call(ctx, metrics_, "SearchKnowledge");
+  if (auto a = auth_->Authenticate(ctx); !a.ok()) return call.Finish(a.status());
   if (req->query().empty()) return call.Finish(absl::InvalidArgumentError("query: is required"));
   size_t limit = req->limit() <= 0 ? 5 : std::min(req->limit(), 20);
   for (const auto& m : core_->SearchKnowledge(req->query(), limit)) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hotline/v1/intake.grpc.pb.h"
+#include "services/common/auth.h"
 #include "services/intake/intake_core.h"
 #include "services/intake/intake_metrics.h"
 
@@ -11,7 +12,8 @@ namespace hotline::intake {
 // round trips per call).
 class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
  public:
-  IntakeServiceImpl(IntakeCore* core, IntakeMetrics* metrics) : core_(core), metrics_(metrics) {}
+  IntakeServiceImpl(IntakeCore* core, IntakeMetrics* metrics, const Authenticator* auth)
+      : core_(core), metrics_(metrics), auth_(auth) {}
 
   grpc::ServerUnaryReactor* SubmitRequest(grpc::CallbackServerContext* ctx,
                                           const v1::SubmitRequestRequest* req,
@@ -35,8 +37,11 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
                                             v1::SearchKnowledgeResponse* resp) override;
 
  private:
+  absl::Status Allow(grpc::CallbackServerContext* ctx, std::set<Role> roles) const;
+
   IntakeCore* core_;
   IntakeMetrics* metrics_;
+  const Authenticator* auth_;
 };
 
 // The W3C traceparent of the call, if the client sent one.

@@ -43,9 +43,9 @@ int main() {
     intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.config.core);
     intake.metrics = std::make_unique<IntakeMetrics>(ctx.metrics->registry());
     ctx.grpc_services.push_back(
-        std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get()));
+        std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get(), ctx.auth));
     if (!intake.config.open311_addr.empty()) {
-      auto http = Open311Server::Start(intake.config.open311_addr, intake.core.get(), intake.metrics.get());
+      auto http = Open311Server::Start(intake.config.open311_addr, intake.core.get(), intake.metrics.get(), ctx.auth);
       if (!http.ok()) return http.status();
       intake.open311 = std::move(*http);
       hotline::LogInfo("Open311 GeoReport v2 listening", {{"port", std::to_string(intake.open311->port())}});

@@ -59,7 +59,7 @@ const ServiceDef* ServiceByCode(const std::string& code) {
 
 void Send(mg_connection* conn, int status, const std::string& body) {
   const char* text = status == 200 ? "OK" : status == 201 ? "Created" : status == 400 ? "Bad Request"
-                     : status == 404 ? "Not Found" : status == 503 ? "Service Unavailable"
+                     : status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" : status == 404 ? "Not Found" : status == 503 ? "Service Unavailable"
                                                     : "Internal Server Error";
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
@@ -108,7 +108,8 @@ std::string Open311RequestJson(const v1::Ticket& t) {
 
 class Open311Handler : public CivetHandler {
  public:
-  Open311Handler(IntakeCore* core, IntakeMetrics* metrics) : core_(core), metrics_(metrics) {}
+  Open311Handler(IntakeCore* core, IntakeMetrics* metrics, const Authenticator* auth)
+      : core_(core), metrics_(metrics), auth_(auth) {}
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
     const mg_request_info* ri = mg_get_request_info(conn);
@@ -148,6 +149,16 @@ class Open311Handler : public CivetHandler {
   }
 
   bool Submit(mg_connection* conn, const std::string& body) {
+    // Open311's api_key identifies the app filing the request.
+    auto who = auth_->AuthenticateToken("Bearer " + Param(body, "api_key"));
+    absl::Status allowed =
+        who.ok() ? Authenticator::Require(*who, {Role::kChannel, Role::kService, Role::kSupervisor}) : who.status();
+    if (!allowed.ok()) {
+      Send(conn, absl::IsUnauthenticated(allowed) ? 401 : 403,
+           absl::StrCat("[{\"code\":", absl::IsUnauthenticated(allowed) ? 401 : 403,
+                        ",\"description\":", Q("api_key: " + std::string(allowed.message())), "}]"));
+      return true;
+    }
     std::string code = Param(body, "service_code");
     const ServiceDef* svc = ServiceByCode(code);
     if (svc == nullptr) {
@@ -258,11 +269,13 @@ class Open311Handler : public CivetHandler {
 
   IntakeCore* core_;
   IntakeMetrics* metrics_;
+  const Authenticator* auth_;
 };
 
 absl::StatusOr<std::unique_ptr<Open311Server>> Open311Server::Start(const std::string& addr,
                                                                      IntakeCore* core,
-                                                                     IntakeMetrics* metrics) {
+                                                                     IntakeMetrics* metrics,
+                                                                     const Authenticator* auth) {
   std::unique_ptr<Open311Server> s(new Open311Server());
   std::vector<std::string> options = {"listening_ports", addr, "num_threads", "8",
                                       "request_timeout_ms", "10000"};
@@ -271,7 +284,7 @@ absl::StatusOr<std::unique_ptr<Open311Server>> Open311Server::Start(const std::s
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("INTAKE_OPEN311_ADDR: cannot listen on ", addr, ": ", e.what()));
   }
-  auto h = std::make_unique<Open311Handler>(core, metrics);
+  auto h = std::make_unique<Open311Handler>(core, metrics, auth);
   s->server_->addHandler("/open311/v2/", h.get());
   s->handlers_.push_back(std::move(h));
   auto ports = s->server_->getListeningPorts();

@@ -32,7 +32,7 @@ int main() {
     s.metrics = std::make_unique<SlaMetrics>(ctx.metrics->registry());
     s.engine = std::make_unique<SlaEngine>(ctx.redis, ctx.outbox, ctx.applier, s.config.policies.get(),
                                            s.config.options, s.metrics.get());
-    ctx.grpc_services.push_back(std::make_unique<SlaServiceImpl>(s.engine.get()));
+    ctx.grpc_services.push_back(std::make_unique<SlaServiceImpl>(s.engine.get(), ctx.auth));
     SlaEngine* engine = s.engine.get();
     ctx.handler = [engine](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta& m) {
       return engine->HandleEvent(e, m);

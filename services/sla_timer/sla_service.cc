@@ -20,6 +20,7 @@ size_t PageSize(const v1::PageRequest& p) { return p.page_size() <= 0 ? 100 : st
 grpc::ServerUnaryReactor* SlaServiceImpl::GetTicketClocks(grpc::CallbackServerContext* ctx,
                                                           const v1::GetTicketClocksRequest* req,
                                                           v1::GetTicketClocksResponse* resp) {
+  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
   auto r = engine_->TicketClocks(req->ticket_id());
   if (r.ok()) {
     for (auto& c : *r) *resp->add_clocks() = std::move(c);
@@ -29,6 +30,7 @@ grpc::ServerUnaryReactor* SlaServiceImpl::GetTicketClocks(grpc::CallbackServerCo
 
 grpc::ServerUnaryReactor* SlaServiceImpl::ListAtRisk(grpc::CallbackServerContext* ctx, const v1::ListAtRiskRequest* req,
                                                      v1::ListAtRiskResponse* resp) {
+  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
   int min = req->min_percent_elapsed() <= 0 ? 75 : req->min_percent_elapsed();
   auto r = engine_->AtRisk(req->department_id(), min, PageSize(req->page()));
   if (r.ok()) {
@@ -39,6 +41,7 @@ grpc::ServerUnaryReactor* SlaServiceImpl::ListAtRisk(grpc::CallbackServerContext
 
 grpc::ServerUnaryReactor* SlaServiceImpl::ListCards(grpc::CallbackServerContext* ctx, const v1::ListCardsRequest* req,
                                                     v1::ListCardsResponse* resp) {
+  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
   absl::Time since = req->has_since()
                          ? absl::FromUnixMillis(google::protobuf::util::TimeUtil::TimestampToMilliseconds(req->since()))
                          : absl::InfinitePast();
@@ -52,6 +55,7 @@ grpc::ServerUnaryReactor* SlaServiceImpl::ListCards(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* SlaServiceImpl::PreviewDeadline(grpc::CallbackServerContext* ctx,
                                                           const v1::PreviewDeadlineRequest* req,
                                                           v1::PreviewDeadlineResponse* resp) {
+  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
   auto r = engine_->Preview(*req);
   if (r.ok()) *resp = std::move(*r);
   return Finish(ctx, r.status());

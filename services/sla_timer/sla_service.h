@@ -1,13 +1,14 @@
 #pragma once
 
 #include "hotline/v1/sla_timer.grpc.pb.h"
+#include "services/common/auth.h"
 #include "services/sla_timer/sla_engine.h"
 
 namespace hotline::sla {
 
 class SlaServiceImpl final : public v1::SlaService::CallbackService {
  public:
-  explicit SlaServiceImpl(SlaEngine* engine) : engine_(engine) {}
+  SlaServiceImpl(SlaEngine* engine, const Authenticator* auth) : engine_(engine), auth_(auth) {}
   grpc::ServerUnaryReactor* GetTicketClocks(grpc::CallbackServerContext* ctx, const v1::GetTicketClocksRequest* req,
                                             v1::GetTicketClocksResponse* resp) override;
   grpc::ServerUnaryReactor* ListAtRisk(grpc::CallbackServerContext* ctx, const v1::ListAtRiskRequest* req,
@@ -19,6 +20,7 @@ class SlaServiceImpl final : public v1::SlaService::CallbackService {
 
  private:
   SlaEngine* engine_;
+  const Authenticator* auth_;
 };
 
 }  // namespace hotline::sla

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/time_util.h>
 
+#include <fstream>
+
 #include "hotline/v1/dispatch.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/kafka_producer.h"
@@ -346,4 +348,62 @@ TEST_CASE("a new model file is picked up without a restart") {
   auto e = Created("滨江东路的餐馆缺斤短两，投诉", "滨江区");
   auto t = WaitRouted(e.key());
   CHECK(t.model_version() == "test-2");
+}
+
+TEST_CASE("with tokens on, a department acts only as itself and only the centre closes") {
+  std::string tokens = S().dir.path() + "/tokens";
+  std::ofstream(tokens) << "tok-eco-0123456789abcd department d-eco\n"
+                           "tok-edu-0123456789abcd department d-edu\n"
+                           "tok-centre-0123456789a supervisor\n";
+  // A second instance with authentication on, in its own consumer group so it does not take
+  // partitions from the first (routing is idempotent either way: one Redis, one record per event).
+  ServiceProcess secured(HOTLINE_DISPATCH_BIN, S().redis.url(), S().broker.bootstrap(),
+                         {"DISPATCH_MODEL=" + S().model,
+                          "DISPATCH_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv",
+                          "DISPATCH_RESPONSIBILITY=" HOTLINE_REPO_DIR "/deploy/dispatch/responsibility.tsv",
+                          "KAFKA_GROUP_ID=hotline-dispatch-auth-test", "HOTLINE_AUTH_TOKENS_FILE=" + tokens});
+  auto ch = grpc::CreateChannel(secured.grpc_addr(), grpc::InsecureChannelCredentials());
+  auto dept = v1::DepartmentService::NewStub(ch);
+  auto centre = v1::SupervisionService::NewStub(ch);
+  auto e = Created("东湖路99号的工厂偷排污水，河水发黑发臭", "东湖区");
+  auto t = WaitRouted(e.key());
+  if (t.department_id().empty()) {  // the weaker model of the previous test may have queued it
+    v1::AssignTicketRequest a;
+    a.set_ticket_id(t.ticket_id());
+    a.set_department_id("d-eco");
+    v1::AssignTicketResponse aresp;
+    REQUIRE(S().triage->AssignTicket(Ctx().get(), a, &aresp).ok());
+    t = aresp.ticket();
+  }
+  REQUIRE(t.department_id() == "d-eco");
+  auto as = [](const std::string& token) {
+    auto c = Ctx();
+    if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
+    return c;
+  };
+  v1::AcceptTicketRequest ar;
+  ar.set_ticket_id(t.ticket_id());
+  v1::AcceptTicketResponse aresp;
+  CHECK(dept->AcceptTicket(as("").get(), ar, &aresp).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(dept->AcceptTicket(as("not-a-token-at-all-0000").get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  ar.set_department_id("d-eco");  // d-edu claiming to be d-eco
+  auto s = dept->AcceptTicket(as("tok-edu-0123456789abcd").get(), ar, &aresp);
+  CHECK(s.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(s.error_message() == "department d-edu may not act for department d-eco");
+  ar.clear_department_id();  // d-edu as itself: not its ticket
+  CHECK(dept->AcceptTicket(as("tok-edu-0123456789abcd").get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  REQUIRE(dept->AcceptTicket(as("tok-eco-0123456789abcd").get(), ar, &aresp).ok());
+  CHECK(aresp.ticket().state() == v1::TICKET_STATE_ACCEPTED);
+
+  v1::ReopenTicketRequest rr;
+  rr.set_ticket_id(t.ticket_id());
+  rr.set_reason("test");
+  v1::ReopenTicketResponse rresp;
+  CHECK(centre->ReopenTicket(as("tok-eco-0123456789abcd").get(), rr, &rresp).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  // The supervisor passes authorisation and meets the state machine instead.
+  CHECK(centre->ReopenTicket(as("tok-centre-0123456789a").get(), rr, &rresp).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
 }

@@ -19,7 +19,9 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& red
           "KAFKA_BROKERS=" + bootstrap,
           "KAFKA_SESSION_TIMEOUT_MS=6000",
           "KAFKA_HEARTBEAT_INTERVAL_MS=500",
-          "HOTLINE_SHUTDOWN_GRACE_MS=2000"};
+          "HOTLINE_SHUTDOWN_GRACE_MS=2000",
+          // Tests that exercise authentication pass HOTLINE_AUTH_TOKENS_FILE, which wins.
+          "HOTLINE_AUTH_DISABLED=1"};
   env_.insert(env_.end(), extra_env.begin(), extra_env.end());
   Launch();
   if (!WaitServing()) {

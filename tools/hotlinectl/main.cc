@@ -10,6 +10,7 @@
 //     feed FILE.jsonl        submit every line (proto JSON of SubmitRequestRequest), summarise
 //
 // --addr defaults to $HOTLINE_INTAKE_ADDR, then 127.0.0.1:17001 (tools/hotline-up's intake).
+// --token (or $HOTLINE_TOKEN) is sent as "authorization: Bearer <token>" when auth is on.
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
@@ -35,6 +36,7 @@ namespace v1 = hotline::v1;
 
 struct Options {
   std::string addr;
+  std::string token;
   bool json = false;
   int timeout_ms = 5000;
   std::vector<std::string> args;
@@ -103,6 +105,7 @@ int Fail(const grpc::Status& s) {
 std::unique_ptr<grpc::ClientContext> Ctx(const Options& o) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(o.timeout_ms));
+  if (!o.token.empty()) ctx->AddMetadata("authorization", "Bearer " + o.token);
   return ctx;
 }
 
@@ -221,6 +224,8 @@ int main(int argc, char** argv) {
   Options o;
   const char* env = std::getenv("HOTLINE_INTAKE_ADDR");
   o.addr = env && *env ? env : "127.0.0.1:17001";
+  const char* token = std::getenv("HOTLINE_TOKEN");
+  if (token) o.token = token;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--json") {
@@ -228,6 +233,7 @@ int main(int argc, char** argv) {
     } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
       std::string k = a.substr(2), v = argv[++i];
       if (k == "addr") o.addr = v;
+      else if (k == "token") o.token = v;
       else if (k == "timeout-ms") o.timeout_ms = std::atoi(v.c_str());
       else o.flags[k] = v;
     } else if (a == "-h" || a == "--help") {
