@@ -49,7 +49,7 @@ absl::StatusOr<v1::SubmitRequestResponse> IntakeCore::Replay(const std::string& 
 }
 
 absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& req,
-                                                const std::string& traceparent) {
+                                                const std::string& traceparent, int attempt) {
   if (auto s = ValidateSubmission(req); !s.ok()) return s;
   auto seen = store_->FindByIdempotencyKey(req.idempotency_key());
   if (!seen.ok()) return seen.status();
@@ -99,9 +99,10 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
   // 2. Otherwise, the same problem reported again (same citizen or same place, any channel).
   const TicketRecord* original = nullptr;
   std::vector<TicketRecord> recent;
+  TicketStore::IndexSnapshot snapshot;
   if (!answer) {
     auto r = store_->Recent(masked->citizen_id(), rec.place_key, now - opts_.duplicate_window,
-                            kDuplicateCandidates);
+                            kDuplicateCandidates, &snapshot);
     if (!r.ok()) return r.status();
     recent = std::move(*r);
     double best = 0;
@@ -170,7 +171,8 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
     p->set_call_id(t.call_id());
   }
 
-  auto stored = store_->Create(rec, req.idempotency_key(), {ev});
+  auto stored = store_->Create(rec, req.idempotency_key(), {ev}, snapshot);
+  if (absl::IsAborted(stored.status()) && attempt < 3) return Submit(req, traceparent, attempt + 1);
   if (!stored.ok()) return stored.status();
   if (*stored != t.ticket_id()) {  // a concurrent retry with the same key won the race
     auto replay = Replay(*stored);

@@ -34,8 +34,9 @@ class IntakeCore {
              std::function<absl::Time()> now = absl::Now)
       : store_(store), kb_(kb), opts_(std::move(opts)), now_(std::move(now)) {}
 
+  // `attempt` counts re-checks after a concurrent report at the same citizen or place.
   absl::StatusOr<SubmitResult> Submit(const v1::SubmitRequestRequest& req,
-                                      const std::string& traceparent = "");
+                                      const std::string& traceparent = "", int attempt = 0);
   absl::StatusOr<v1::Ticket> Get(const std::string& id_or_number);
   // NOT_FOUND for a wrong code as for a wrong number: tracking does not reveal which exists.
   absl::StatusOr<v1::Ticket> Track(const std::string& number, const std::string& code);

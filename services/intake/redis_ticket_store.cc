@@ -104,9 +104,15 @@ absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::GetMany(
 
 absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::Recent(const std::string& citizen_id,
                                                                    const std::string& place_key,
-                                                                   absl::Time since, size_t limit) {
+                                                                   absl::Time since, size_t limit,
+                                                                   IndexSnapshot* snapshot) {
   std::vector<RedisCommand> cmds;
   std::string lim = std::to_string(limit);
+  // The index sizes first: anything added after them makes Create re-check.
+  auto sizes = redis_->Pipeline({{"ZCARD", CitizenKey(citizen_id.empty() ? "-" : citizen_id)},
+                                 {"ZCARD", PlaceIndexKey(place_key.empty() ? "-" : place_key)}});
+  if (!sizes.ok()) return sizes.status();
+  if (snapshot) *snapshot = {true, (*sizes)[0].integer, (*sizes)[1].integer};
   if (!citizen_id.empty()) {
     cmds.push_back({"ZREVRANGEBYSCORE", CitizenKey(citizen_id), "+inf", Millis(since), "LIMIT", "0", lim});
   }
@@ -132,17 +138,27 @@ absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::Recent(const std::st
 
 absl::StatusOr<std::string> RedisTicketStore::Create(const TicketRecord& rec,
                                                      const std::string& idempotency_key,
-                                                     const std::vector<v1::EventEnvelope>& events) {
+                                                     const std::vector<v1::EventEnvelope>& events,
+                                                     const IndexSnapshot& seen) {
   const v1::Ticket& t = rec.ticket;
+  const std::string citizen_index = CitizenKey(t.contact().citizen_id().empty() ? "-" : t.contact().citizen_id());
+  const std::string place_index = PlaceIndexKey(rec.place_key.empty() ? "-" : rec.place_key);
   std::string holder;
   auto result = redis_->WatchTransaction(
-      {IdemKey(idempotency_key)},
+      {IdemKey(idempotency_key), citizen_index, place_index},
       [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
         auto existing = read({"GET", IdemKey(idempotency_key)});
         if (!existing.ok()) return existing.status();
         if (!existing->IsNil()) {
           holder = existing->str;
           return std::vector<RedisCommand>{};
+        }
+        auto c = read({"ZCARD", citizen_index});
+        if (!c.ok()) return c.status();
+        auto p = read({"ZCARD", place_index});
+        if (!p.ok()) return p.status();
+        if (seen.taken && (c->integer != seen.citizen || p->integer != seen.place)) {
+          return absl::AbortedError("a ticket of the same citizen or place arrived meanwhile; re-check duplicates");
         }
         std::string ms = std::to_string(t.created_at().seconds() * 1000 + t.created_at().nanos() / 1000000);
         std::vector<RedisCommand> cmds = {

@@ -24,9 +24,10 @@ class RedisTicketStore final : public TicketStore {
   absl::StatusOr<int64_t> NextSequence(const std::string& local_date) override;
   absl::StatusOr<std::vector<TicketRecord>> Recent(const std::string& citizen_id,
                                                    const std::string& place_key, absl::Time since,
-                                                   size_t limit) override;
+                                                   size_t limit, IndexSnapshot* snapshot) override;
   absl::StatusOr<std::string> Create(const TicketRecord& rec, const std::string& idempotency_key,
-                                     const std::vector<v1::EventEnvelope>& events) override;
+                                     const std::vector<v1::EventEnvelope>& events,
+                                     const IndexSnapshot& seen) override;
   absl::Status Update(const TicketRecord& rec, int64_t expected_version,
                       const std::vector<v1::EventEnvelope>& events) override;
   absl::StatusOr<std::vector<TicketRecord>> ListByCitizen(const std::string& citizen_id,

@@ -37,14 +37,24 @@ class TicketStore {
   virtual absl::StatusOr<std::optional<TicketRecord>> Get(const std::string& id_or_number) = 0;
   // The next number of the day's sequence (1, 2, ...), shared by every instance.
   virtual absl::StatusOr<int64_t> NextSequence(const std::string& local_date) = 0;
+  // What the duplicate check saw: the sizes of the citizen's and the place's indexes. Create
+  // refuses (ABORTED) when either grew meanwhile, so two near-identical reports filed at the
+  // same instant cannot both become originals: the second is re-checked and merged.
+  struct IndexSnapshot {
+    bool taken = false;  // false: no duplicate check was made (a direct answer), nothing to guard
+    int64_t citizen = 0;
+    int64_t place = 0;
+  };
   // Tickets of this citizen or at this place created since `since`, newest first.
   virtual absl::StatusOr<std::vector<TicketRecord>> Recent(const std::string& citizen_id,
                                                            const std::string& place_key,
-                                                           absl::Time since, size_t limit) = 0;
+                                                           absl::Time since, size_t limit,
+                                                           IndexSnapshot* snapshot) = 0;
   // Stores a new ticket, its indexes and `events` in one transaction, unless the idempotency key
   // was claimed meanwhile: then nothing is written and the holder's ticket id is returned.
   virtual absl::StatusOr<std::string> Create(const TicketRecord& rec, const std::string& idempotency_key,
-                                             const std::vector<v1::EventEnvelope>& events) = 0;
+                                             const std::vector<v1::EventEnvelope>& events,
+                                             const IndexSnapshot& seen) = 0;
   // Replaces a ticket if its version is still `expected_version` (ABORTED otherwise).
   virtual absl::Status Update(const TicketRecord& rec, int64_t expected_version,
                               const std::vector<v1::EventEnvelope>& events) = 0;

@@ -194,6 +194,35 @@ TEST_CASE("the same problem reported again on another channel is merged, not dis
   CHECK(c.outcome() == v1::SUBMIT_OUTCOME_CREATED);
 }
 
+TEST_CASE("near-identical reports filed at the same instant: one original, the rest merged") {
+  std::vector<v1::SubmitRequestResponse> out(6);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = Request("it-race-" + std::to_string(i), "沿江大道88号的井盖丢失了，晚上很危险，请尽快处理",
+                       "1390000" + std::to_string(1000 + i));
+      r.mutable_location()->set_district("滨江区");
+      r.mutable_location()->set_address("沿江大道88号");
+      REQUIRE(S().stub->SubmitRequest(Ctx().get(), r, &out[i]).ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  int created = 0, merged = 0;
+  std::string original;
+  for (const auto& o : out) {
+    if (o.outcome() == v1::SUBMIT_OUTCOME_CREATED) {
+      ++created;
+      original = o.ticket().ticket_id();
+    }
+    merged += o.outcome() == v1::SUBMIT_OUTCOME_MERGED;
+  }
+  CHECK(created == 1);
+  CHECK(merged == 5);
+  for (const auto& o : out) {
+    if (o.outcome() == v1::SUBMIT_OUTCOME_MERGED) CHECK(o.ticket().merged_into_ticket_id() == original);
+  }
+}
+
 TEST_CASE("a consultation the knowledge base answers is closed at once") {
   auto req = Request("it-kb-1", "你好，我的社保卡丢了，请问怎么补办？");
   v1::SubmitRequestResponse resp;
