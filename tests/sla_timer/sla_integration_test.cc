@@ -51,8 +51,11 @@ struct Stack {
     return *KafkaProducer::Create(o);
   }();
 
+  // Started and in the consumer group with partitions assigned, so clocks start when published.
   std::unique_ptr<ServiceProcess> Start() {
-    return std::make_unique<ServiceProcess>(HOTLINE_SLA_BIN, redis.url(), broker.bootstrap(), env);
+    auto p = std::make_unique<ServiceProcess>(HOTLINE_SLA_BIN, redis.url(), broker.bootstrap(), env);
+    REQUIRE(WaitFor([&] { return p->Log().find("\"msg\":\"partitions assigned\"") != std::string::npos; }, 30s));
+    return p;
   }
 
   void Publish(const v1::EventEnvelope& e) {
@@ -151,8 +154,18 @@ TEST_CASE("dispatch → warnings → breach, in order, with a yellow card; accep
   s.Publish(rep);
 
   // late: 4 sign-for + 4 completion events and one yellow card; fast: the 50 % completion warning
-  // at 3 s at most (it replied at ~2 s, so maybe none).
-  auto events = s.SlaEvents(9, 30s);
+  // at 3 s at most (it replied at ~2 s, so maybe none). Wait for late's yellow card, then a
+  // little longer for anything that should not be there.
+  std::vector<v1::EventEnvelope> events;
+  REQUIRE(WaitFor([&] {
+    events = s.SlaEvents(9, 2s);
+    for (const auto& e : events) {
+      if (e.has_card_issued()) return true;
+    }
+    return false;
+  }, 40s, 500ms));
+  std::this_thread::sleep_for(1s);
+  events = s.SlaEvents(9, 2s);
   std::vector<int> sign, done;
   int yellow = 0;
   for (const auto& e : events) {
