@@ -172,7 +172,9 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
   }
 
   auto stored = store_->Create(rec, req.idempotency_key(), {ev}, snapshot);
-  if (absl::IsAborted(stored.status()) && attempt < 3) return Submit(req, traceparent, attempt + 1);
+  // Each conflict means another report at this citizen or place committed, so progress is
+  // guaranteed; the bound only stops a pathological storm.
+  if (absl::IsAborted(stored.status()) && attempt < 32) return Submit(req, traceparent, attempt + 1);
   if (!stored.ok()) return stored.status();
   if (*stored != t.ticket_id()) {  // a concurrent retry with the same key won the race
     auto replay = Replay(*stored);
