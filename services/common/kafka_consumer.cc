@@ -153,6 +153,8 @@ void KafkaConsumer::Run() {
       poison = "envelope has no event_id";
     }
 
+    // Everything logged while handling this message carries its trace.
+    ScopedTrace trace(!meta.traceparent.empty() ? meta.traceparent : event.traceparent());
     // Retry until the message is applied or dead-lettered; only then move past it.
     while (!stop_.load()) {
       absl::Status s;

@@ -73,6 +73,16 @@ std::string JsonEscape(absl::string_view s) {
   return out;
 }
 
+namespace {
+thread_local std::string current_trace;
+}  // namespace
+
+ScopedTrace::ScopedTrace(std::string traceparent) : previous_(std::move(current_trace)) {
+  current_trace = std::move(traceparent);
+}
+ScopedTrace::~ScopedTrace() { current_trace = std::move(previous_); }
+const std::string& CurrentTrace() { return current_trace; }
+
 std::string FormatLogLine(absl::string_view ts, LogLevel level, absl::string_view service,
                           absl::string_view instance, absl::string_view msg,
                           const LogFields& fields) {
@@ -80,6 +90,7 @@ std::string FormatLogLine(absl::string_view ts, LogLevel level, absl::string_vie
                                   "\",\"service\":\"", JsonEscape(service), "\"");
   if (!instance.empty()) absl::StrAppend(&line, ",\"instance\":\"", JsonEscape(instance), "\"");
   absl::StrAppend(&line, ",\"msg\":\"", JsonEscape(msg), "\"");
+  if (!current_trace.empty()) absl::StrAppend(&line, ",\"trace\":\"", JsonEscape(current_trace), "\"");
   for (const auto& [k, v] : fields) {
     absl::StrAppend(&line, ",\"", JsonEscape(k), "\":\"", JsonEscape(v), "\"");
   }

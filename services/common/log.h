@@ -22,6 +22,21 @@ inline void LogInfo(absl::string_view m, const LogFields& f = {}) { Log(LogLevel
 inline void LogWarn(absl::string_view m, const LogFields& f = {}) { Log(LogLevel::kWarn, m, f); }
 inline void LogError(absl::string_view m, const LogFields& f = {}) { Log(LogLevel::kError, m, f); }
 
+// The W3C traceparent of the request or event this thread is working on: while a ScopedTrace
+// lives, every log line of the thread carries it as "trace", so one citizen's request can be
+// followed through the services (gRPC metadata → event envelope → Kafka header → consumer).
+class ScopedTrace {
+ public:
+  explicit ScopedTrace(std::string traceparent);
+  ~ScopedTrace();
+  ScopedTrace(const ScopedTrace&) = delete;
+  ScopedTrace& operator=(const ScopedTrace&) = delete;
+
+ private:
+  std::string previous_;
+};
+const std::string& CurrentTrace();
+
 // The line Log() would write, without the trailing newline; exposed for tests.
 std::string FormatLogLine(absl::string_view ts, LogLevel level, absl::string_view service,
                           absl::string_view instance, absl::string_view msg,

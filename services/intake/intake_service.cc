@@ -12,7 +12,8 @@ namespace {
 class Call {
  public:
   Call(grpc::CallbackServerContext* ctx, IntakeMetrics* m, const char* method)
-      : ctx_(ctx), metrics_(m), method_(method), start_(std::chrono::steady_clock::now()) {}
+      : ctx_(ctx), metrics_(m), method_(method), start_(std::chrono::steady_clock::now()),
+        trace_(Traceparent(ctx)) {}
   grpc::ServerUnaryReactor* Finish(const absl::Status& status) {
     metrics_->ObserveLatency(
         method_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
@@ -30,6 +31,7 @@ class Call {
   IntakeMetrics* metrics_;
   const char* method_;
   std::chrono::steady_clock::time_point start_;
+  ScopedTrace trace_;  // the caller's traceparent on this call's log lines
 };
 
 const std::set<Role> kFrontDoor = {Role::kChannel, Role::kCallTaker, Role::kSupervisor, Role::kService};

@@ -35,3 +35,19 @@ TEST_CASE("a log line is one JSON object with escaped values") {
   CHECK(line.find('\n') == std::string::npos);
   CHECK(JsonEscape(std::string("\x01", 1)) == "\\u0001");
 }
+
+TEST_CASE("log lines carry the trace of the request or event being handled") {
+  const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  CHECK(hotline::FormatLogLine("t", hotline::LogLevel::kInfo, "svc", "", "m", {}).find("trace") == std::string::npos);
+  {
+    hotline::ScopedTrace outer(tp);
+    auto line = hotline::FormatLogLine("t", hotline::LogLevel::kInfo, "svc", "", "m", {});
+    CHECK(line.find("\"trace\":\"" + tp + "\"") != std::string::npos);
+    {
+      hotline::ScopedTrace inner("");
+      CHECK(hotline::CurrentTrace().empty());
+    }
+    CHECK(hotline::CurrentTrace() == tp);
+  }
+  CHECK(hotline::CurrentTrace().empty());
+}

@@ -87,7 +87,10 @@ TEST_CASE("a submitted request yields one ticket and exactly one TicketCreated")
   auto req = Request("it-created-1", "东湖路18号的路灯坏了一个多星期，晚上一片漆黑");
   req.mutable_location()->set_district("东湖区");
   req.mutable_location()->set_address("东湖路18号");
-  auto s = S().stub->SubmitRequest(Ctx().get(), req, &resp);
+  auto ctx = Ctx();
+  const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ctx->AddMetadata("traceparent", tp);
+  auto s = S().stub->SubmitRequest(ctx.get(), req, &resp);
   REQUIRE(s.ok());
   CHECK(resp.outcome() == v1::SUBMIT_OUTCOME_CREATED);
   CHECK(resp.ticket().ticket_number().rfind("GZ-", 0) == 0);
@@ -104,6 +107,7 @@ TEST_CASE("a submitted request yields one ticket and exactly one TicketCreated")
   CHECK(created.contact().citizen_id() == resp.ticket().contact().citizen_id());
   CHECK(events[0].source() == "intake");
   CHECK(events[0].aggregate_version() == 1);
+  CHECK(events[0].traceparent() == tp);  // the request's trace travels with its event
   // No personal data in clear on Kafka.
   CHECK(events[0].SerializeAsString().find("13812345678") == std::string::npos);
   CHECK(events[0].SerializeAsString().find("张三") == std::string::npos);
