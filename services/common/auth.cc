@@ -101,6 +101,14 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::CallbackServer
   return AuthenticateToken(std::string(it->second.data(), it->second.size()));
 }
 
+absl::StatusOr<Principal> Authenticator::Authorize(const grpc::CallbackServerContext* ctx,
+                                                   std::set<Role> roles) const {
+  auto p = Authenticate(ctx);
+  if (!p.ok()) return p.status();
+  if (auto s = Require(*p, std::move(roles)); !s.ok()) return s;
+  return p;
+}
+
 absl::Status Authenticator::Require(const Principal& p, std::set<Role> roles) {
   if (roles.count(p.role)) return absl::OkStatus();
   std::vector<std::string> names;

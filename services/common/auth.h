@@ -40,6 +40,8 @@ class Authenticator {
   // UNAUTHENTICATED without a known bearer token.
   absl::StatusOr<Principal> Authenticate(const grpc::CallbackServerContext* ctx) const;
   absl::StatusOr<Principal> AuthenticateToken(const std::string& authorization_header) const;
+  // Authenticate, then Require: the caller if it has one of `roles`.
+  absl::StatusOr<Principal> Authorize(const grpc::CallbackServerContext* ctx, std::set<Role> roles) const;
   // PERMISSION_DENIED unless the principal has one of `roles`.
   static absl::Status Require(const Principal& p, std::set<Role> roles);
   // For department actions: a department may act only as itself; dispatchers, supervisors and

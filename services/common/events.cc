@@ -1,5 +1,7 @@
 #include "services/common/events.h"
 
+#include "absl/strings/ascii.h"
+
 #include <random>
 
 #include "absl/strings/str_format.h"
@@ -54,6 +56,10 @@ v1::EventEnvelope NewEnvelope(const std::string& source, const std::string& key,
   e.mutable_occurred_at()->set_seconds(nanos / 1000000000);
   e.mutable_occurred_at()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
   return e;
+}
+
+std::string EnumLabel(const std::string& name, size_t prefix, const std::string& fallback) {
+  return name.size() > prefix ? absl::AsciiStrToLower(name.substr(prefix)) : fallback;
 }
 
 }  // namespace hotline

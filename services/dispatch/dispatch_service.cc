@@ -109,12 +109,6 @@ class AssignmentStream : public grpc::ServerWriteReactor<v1::StreamAssignedTicke
   std::thread thread_;
 };
 
-absl::Status Allow(const Authenticator* auth, grpc::CallbackServerContext* ctx, std::set<Role> roles) {
-  auto p = auth->Authenticate(ctx);
-  if (!p.ok()) return p.status();
-  return Authenticator::Require(*p, std::move(roles));
-}
-
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& s) {
   auto* r = ctx->DefaultReactor();
   r->Finish(ToGrpcStatus(s));
@@ -144,7 +138,7 @@ absl::StatusOr<std::string> DepartmentServiceImpl::ActingDepartment(grpc::Callba
 grpc::ServerUnaryReactor* TriageServiceImpl::ListTriage(grpc::CallbackServerContext* ctx,
                                                         const v1::ListTriageRequest* req,
                                                         v1::ListTriageResponse* resp) {
-  if (auto a = Allow(auth_, ctx, kDispatchers); !a.ok()) return Refuse(ctx, a);
+  if (auto a = auth_->Authorize(ctx, kDispatchers); !a.ok()) return Refuse(ctx, a.status());
   size_t size = req->page().page_size() <= 0 ? 50 : std::min(req->page().page_size(), 500);
   size_t offset = 0;
   if (!req->page().page_token().empty()) offset = std::strtoull(req->page().page_token().c_str(), nullptr, 10);
@@ -161,7 +155,7 @@ grpc::ServerUnaryReactor* TriageServiceImpl::ListTriage(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* TriageServiceImpl::AssignTicket(grpc::CallbackServerContext* ctx,
                                                           const v1::AssignTicketRequest* req,
                                                           v1::AssignTicketResponse* resp) {
-  if (auto a = Allow(auth_, ctx, kDispatchers); !a.ok()) return Refuse(ctx, a);
+  if (auto a = auth_->Authorize(ctx, kDispatchers); !a.ok()) return Refuse(ctx, a.status());
   return Done(ctx, d_->Assign(*req), resp);
 }
 
@@ -241,21 +235,21 @@ grpc::ServerUnaryReactor* DepartmentServiceImpl::GetDispatchedTicket(grpc::Callb
 grpc::ServerUnaryReactor* SupervisionServiceImpl::DecideExtension(grpc::CallbackServerContext* ctx,
                                                                   const v1::DecideExtensionRequest* req,
                                                                   v1::DecideExtensionResponse* resp) {
-  if (auto a = Allow(auth_, ctx, kCentre); !a.ok()) return Refuse(ctx, a);
+  if (auto a = auth_->Authorize(ctx, kCentre); !a.ok()) return Refuse(ctx, a.status());
   return Done(ctx, d_->DecideExtension(*req), resp);
 }
 
 grpc::ServerUnaryReactor* SupervisionServiceImpl::CloseTicket(grpc::CallbackServerContext* ctx,
                                                               const v1::CloseTicketRequest* req,
                                                               v1::CloseTicketResponse* resp) {
-  if (auto a = Allow(auth_, ctx, kCentre); !a.ok()) return Refuse(ctx, a);
+  if (auto a = auth_->Authorize(ctx, kCentre); !a.ok()) return Refuse(ctx, a.status());
   return Done(ctx, d_->Close(req->ticket_id(), req->reviewer_id()), resp);
 }
 
 grpc::ServerUnaryReactor* SupervisionServiceImpl::ReopenTicket(grpc::CallbackServerContext* ctx,
                                                                const v1::ReopenTicketRequest* req,
                                                                v1::ReopenTicketResponse* resp) {
-  if (auto a = Allow(auth_, ctx, kCentre); !a.ok()) return Refuse(ctx, a);
+  if (auto a = auth_->Authorize(ctx, kCentre); !a.ok()) return Refuse(ctx, a.status());
   if (req->reason().empty()) {
     auto* r = ctx->DefaultReactor();
     r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "reason: is required to reopen a ticket"));

@@ -7,13 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/events.h"
 #include "services/common/log.h"
+#include "services/common/time_proto.h"
 
 namespace hotline::dispatch {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t)); }
 
 RedisCommand StreamAdd(const std::string& dept, const std::string& ticket_id) {
   return {"XADD", TicketRepository::DepartmentStream(dept), "*", "ticket", ticket_id};
@@ -101,7 +99,7 @@ absl::Status Dispatcher::OnCreated(const v1::EventEnvelope& e) {
       *out.mutable_category() = top.category();
       out.set_confidence(top.probability());
       out.set_automatic(true);
-      *out.mutable_dispatched_at() = ToProto(now);
+      *out.mutable_dispatched_at() = ToTimestamp(now);
       FillDispatched(ev, out);
       cmds.push_back(StreamAdd(out.department_id(), out.ticket_id()));
     } else {
@@ -173,7 +171,7 @@ absl::StatusOr<v1::DispatchedTicket> Dispatcher::Assign(const v1::AssignTicketRe
       // The learning loop: a human's category is a corrected label for the next model.
       ch.extra.push_back(Label(req.category_code(), t.text(), "manual-dispatch"));
     }
-    *t.mutable_dispatched_at() = ToProto(now_());
+    *t.mutable_dispatched_at() = ToTimestamp(now_());
     ch.extra.push_back({"ZREM", TicketRepository::kTriageKey, t.ticket_id()});
     ch.extra.push_back(StreamAdd(t.department_id(), t.ticket_id()));
     auto ev = Event(t);
@@ -313,7 +311,7 @@ absl::StatusOr<v1::DispatchedTicket> Dispatcher::Reopen(const std::string& id, c
     auto ev = Event(t);
     t.set_state(*next);
     t.set_last_reason(reason);
-    *t.mutable_dispatched_at() = ToProto(now_());
+    *t.mutable_dispatched_at() = ToTimestamp(now_());
     auto* p = ev.mutable_ticket_reopened();
     p->set_ticket_id(t.ticket_id());
     p->set_department_id(t.department_id());

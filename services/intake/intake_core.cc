@@ -6,6 +6,7 @@
 #include "services/common/events.h"
 #include "services/common/log.h"
 #include "services/common/text.h"
+#include "services/common/time_proto.h"
 #include "services/intake/identity.h"
 #include "services/intake/request_kind.h"
 #include "services/intake/validation.h"
@@ -13,14 +14,9 @@
 namespace hotline::intake {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 
 constexpr size_t kDuplicateCandidates = 50;
 constexpr int kMaxPageSize = 100;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 bool Open(v1::TicketState s) { return s == v1::TICKET_STATE_CREATED; }
 
@@ -67,7 +63,7 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
   t.set_text(req.text());
   *t.mutable_location() = req.location();
   t.set_call_id(req.call_id());
-  *t.mutable_created_at() = ToProto(now);
+  *t.mutable_created_at() = ToTimestamp(now);
   rec.normalized_text = NormalizeText(req.text());
   t.set_type(DetectType(rec.normalized_text, req.type_hint()));
   std::string urgent = UrgentCue(rec.normalized_text);
@@ -252,7 +248,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
     int64_t expected = rec->version;
     auto* s = rec->ticket.add_supplements();
     s->set_text(req.text());
-    *s->mutable_added_at() = ToProto(now_());
+    *s->mutable_added_at() = ToTimestamp(now_());
     rec->supplement_keys.push_back(req.idempotency_key());
     rec->version++;
     auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);

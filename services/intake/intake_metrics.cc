@@ -1,23 +1,14 @@
 #include "services/intake/intake_metrics.h"
 
-#include "absl/strings/ascii.h"
+#include "services/common/events.h"
 
 namespace hotline::intake {
-namespace {
 
-// Enum name without its prefix, lower case: CHANNEL_WECHAT → "wechat".
-template <typename E>
-std::string Short(const std::string& name, size_t prefix) {
-  return name.size() > prefix ? absl::AsciiStrToLower(name.substr(prefix)) : "unspecified";
-}
-
-}  // namespace
-
-std::string ChannelLabel(v1::Channel c) { return Short<v1::Channel>(v1::Channel_Name(c), 8); }
-std::string TypeLabel(v1::TicketType t) { return Short<v1::TicketType>(v1::TicketType_Name(t), 12); }
+std::string ChannelLabel(v1::Channel c) { return EnumLabel(v1::Channel_Name(c), 8); }
+std::string TypeLabel(v1::TicketType t) { return EnumLabel(v1::TicketType_Name(t), 12); }
 std::string OutcomeLabel(v1::SubmitOutcome o, bool replayed) {
   if (replayed) return "replayed";
-  return Short<v1::SubmitOutcome>(v1::SubmitOutcome_Name(o), 15);
+  return EnumLabel(v1::SubmitOutcome_Name(o), 15);
 }
 
 IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)

@@ -40,12 +40,6 @@ const std::set<Role> kOperators = {Role::kCallTaker, Role::kDispatcher, Role::kS
 
 }  // namespace
 
-absl::Status IntakeServiceImpl::Allow(grpc::CallbackServerContext* ctx, std::set<Role> roles) const {
-  auto p = auth_->Authenticate(ctx);
-  if (!p.ok()) return p.status();
-  return Authenticator::Require(*p, std::move(roles));
-}
-
 std::string Traceparent(const grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("traceparent");
@@ -56,7 +50,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitRequest(grpc::CallbackServerC
                                                            const v1::SubmitRequestRequest* req,
                                                            v1::SubmitRequestResponse* resp) {
   Call call(ctx, metrics_, "SubmitRequest");
-  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
+  if (auto a = auth_->Authorize(ctx, kFrontDoor); !a.ok()) return call.Finish(a.status());
   auto r = core_->Submit(*req, Traceparent(ctx));
   if (!r.ok()) {
     metrics_->CountSubmission(req->channel(), req->type_hint(),
@@ -73,7 +67,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::GetTicket(grpc::CallbackServerConte
                                                        const v1::GetTicketRequest* req,
                                                        v1::GetTicketResponse* resp) {
   Call call(ctx, metrics_, "GetTicket");
-  if (auto a = Allow(ctx, kOperators); !a.ok()) return call.Finish(a);
+  if (auto a = auth_->Authorize(ctx, kOperators); !a.ok()) return call.Finish(a.status());
   auto t = core_->Get(req->ticket_id());
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());
@@ -83,7 +77,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::TrackTicket(grpc::CallbackServerCon
                                                          const v1::TrackTicketRequest* req,
                                                          v1::TrackTicketResponse* resp) {
   Call call(ctx, metrics_, "TrackTicket");
-  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
+  if (auto a = auth_->Authorize(ctx, kFrontDoor); !a.ok()) return call.Finish(a.status());
   auto t = core_->Track(req->ticket_number(), req->verification_code());
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());
@@ -93,7 +87,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::ListCitizenTickets(
     grpc::CallbackServerContext* ctx, const v1::ListCitizenTicketsRequest* req,
     v1::ListCitizenTicketsResponse* resp) {
   Call call(ctx, metrics_, "ListCitizenTickets");
-  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
+  if (auto a = auth_->Authorize(ctx, kFrontDoor); !a.ok()) return call.Finish(a.status());
   auto l = core_->ListByPhone(req->phone(), req->page());
   if (l.ok()) *resp = std::move(*l);
   return call.Finish(l.status());
@@ -103,7 +97,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::AddSupplement(grpc::CallbackServerC
                                                            const v1::AddSupplementRequest* req,
                                                            v1::AddSupplementResponse* resp) {
   Call call(ctx, metrics_, "AddSupplement");
-  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
+  if (auto a = auth_->Authorize(ctx, kFrontDoor); !a.ok()) return call.Finish(a.status());
   auto t = core_->Supplement(*req, Traceparent(ctx));
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());
@@ -113,7 +107,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::WithdrawTicket(grpc::CallbackServer
                                                             const v1::WithdrawTicketRequest* req,
                                                             v1::WithdrawTicketResponse* resp) {
   Call call(ctx, metrics_, "WithdrawTicket");
-  if (auto a = Allow(ctx, kFrontDoor); !a.ok()) return call.Finish(a);
+  if (auto a = auth_->Authorize(ctx, kFrontDoor); !a.ok()) return call.Finish(a.status());
   auto t = core_->Withdraw(*req, Traceparent(ctx));
   if (t.ok()) *resp->mutable_ticket() = std::move(*t);
   return call.Finish(t.status());

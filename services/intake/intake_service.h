@@ -37,8 +37,6 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
                                             v1::SearchKnowledgeResponse* resp) override;
 
  private:
-  absl::Status Allow(grpc::CallbackServerContext* ctx, std::set<Role> roles) const;
-
   IntakeCore* core_;
   IntakeMetrics* metrics_;
   const Authenticator* auth_;

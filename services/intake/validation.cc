@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/events.h"
 #include "services/common/text.h"
 
 namespace hotline::intake {
@@ -170,7 +171,7 @@ absl::Status ValidateSubmission(const v1::SubmitRequestRequest& req) {
     case v1::CHANNEL_ENTERPRISE_LINE:
       if (c.phone().empty()) {
         return Invalid("contact.phone", absl::StrCat("is required for ",
-                                                     absl::AsciiStrToLower(Channel_Name(req.channel()).substr(8)),
+                                                     EnumLabel(Channel_Name(req.channel()), 8),
                                                      " requests"));
       }
       break;

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include "absl/strings/numbers.h"
+#include "services/common/time_proto.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -123,14 +124,13 @@ void ClockMath::ExtendTo(ClockRecord& c, absl::Time now, absl::Time deadline) co
 }
 
 v1::Clock ClockMath::ToProto(const ClockRecord& c, absl::Time now) const {
-  using google::protobuf::util::TimeUtil;
   v1::Clock out;
   out.set_ticket_id(c.ticket_id);
   out.set_department_id(c.department_id);
   out.set_kind(c.kind);
   out.set_state(c.state);
-  *out.mutable_started_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(c.started_at));
-  *out.mutable_deadline() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(Deadline(c)));
+  *out.mutable_started_at() = ToTimestamp(c.started_at);
+  *out.mutable_deadline() = ToTimestamp(Deadline(c));
   out.set_remaining_working_seconds(absl::ToInt64Seconds(c.budget - Used(c, now)));
   out.set_percent_elapsed(PercentElapsed(c, now));
   return out;

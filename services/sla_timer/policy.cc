@@ -7,12 +7,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/events.h"
 
 namespace hotline::sla {
 
 std::string TypeKey(v1::TicketType t) {
-  std::string n = v1::TicketType_Name(t);
-  return n.size() > 12 ? absl::AsciiStrToLower(n.substr(12)) : "unspecified";
+  return EnumLabel(v1::TicketType_Name(t), 12);
 }
 
 std::string UrgencyKey(v1::Urgency u) { return u == v1::URGENCY_URGENT ? "urgent" : "normal"; }

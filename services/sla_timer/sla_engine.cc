@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/events.h"
 #include "services/common/log.h"
+#include "services/common/time_proto.h"
 
 namespace hotline::sla {
 namespace {
@@ -21,7 +22,7 @@ std::string DeptKey(const std::string& d) { return "sla:dept:" + d; }
 std::string YellowKey(const std::string& d) { return "sla:yellow:" + d; }
 constexpr char kCardsKey[] = "sla:cards";
 
-google::protobuf::Timestamp Ts(absl::Time t) { return TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(t)); }
+// Milliseconds on purpose: clocks are stored and scheduled in whole milliseconds.
 absl::Time FromTs(const google::protobuf::Timestamp& t) { return absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(t)); }
 
 }  // namespace
@@ -325,14 +326,14 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
       w->set_department_id(c.department_id);
       w->set_clock(c.kind);
       w->set_percent_elapsed(point);
-      *w->mutable_deadline() = Ts(math.Deadline(c));
+      *w->mutable_deadline() = ToTimestamp(math.Deadline(c));
       fired_kind = "warning";
     } else {
       auto* b = ev.mutable_sla_breached();
       b->set_ticket_id(c.ticket_id);
       b->set_department_id(c.department_id);
       b->set_clock(c.kind);
-      *b->mutable_deadline() = Ts(math.Deadline(c));
+      *b->mutable_deadline() = ToTimestamp(math.Deadline(c));
       c.state = v1::CLOCK_STATE_BREACHED;  // keeps running: how late it is stays measurable
       fired_kind = "breach";
     }
@@ -345,7 +346,7 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
       yellow.set_color(v1::CARD_COLOR_YELLOW);
       yellow.set_ticket_id(c.ticket_id);
       yellow.set_reason(absl::StrCat("ticket overdue (", c.policy, " deadline passed)"));
-      *yellow.mutable_issued_at() = Ts(now);
+      *yellow.mutable_issued_at() = ToTimestamp(now);
       auto w = read({"WATCH", YellowKey(c.department_id)});
       if (!w.ok()) return w.status();
       auto count = read({"ZCOUNT", YellowKey(c.department_id),
@@ -360,7 +361,7 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
         red.set_color(v1::CARD_COLOR_RED);
         red.set_reason(absl::StrCat(yellows, " yellow cards within ",
                                     absl::FormatDuration(opts_.red_card_window), " (督办)"));
-        *red.mutable_issued_at() = Ts(now);
+        *red.mutable_issued_at() = ToTimestamp(now);
         cards.push_back(red);
       }
       cmds.push_back({"ZADD", YellowKey(c.department_id), std::to_string(absl::ToUnixMillis(now)), yellow.card_id()});
@@ -516,8 +517,8 @@ absl::StatusOr<v1::PreviewDeadlineResponse> SlaEngine::Preview(const v1::Preview
   absl::Time at = req.has_dispatched_at() ? FromTs(req.dispatched_at()) : now_();
   const WorkCalendar& cal = p->working_time ? CalendarFor(req.department_id()) : CalendarFor("", "24x7");
   v1::PreviewDeadlineResponse out;
-  *out.mutable_sign_for_deadline() = Ts(p->working_time ? cal.AddWorkingTime(at, p->sign_for) : at + p->sign_for);
-  *out.mutable_completion_deadline() = Ts(p->working_time ? cal.AddWorkingTime(at, p->completion) : at + p->completion);
+  *out.mutable_sign_for_deadline() = ToTimestamp(p->working_time ? cal.AddWorkingTime(at, p->sign_for) : at + p->sign_for);
+  *out.mutable_completion_deadline() = ToTimestamp(p->working_time ? cal.AddWorkingTime(at, p->completion) : at + p->completion);
   out.set_policy(absl::StrCat(p->name, " on calendar ", cal.name()));
   return out;
 }

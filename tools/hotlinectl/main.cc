@@ -59,13 +59,10 @@ std::string Short(const std::string& s, size_t chars) {
   return out;
 }
 
-template <typename E>
-std::string EnumShort(const std::string& name, size_t prefix) {
-  return name.size() > prefix ? absl::AsciiStrToLower(name.substr(prefix)) : "-";
-}
-std::string State(v1::TicketState s) { return EnumShort<v1::TicketState>(v1::TicketState_Name(s), 13); }
-std::string Type(v1::TicketType t) { return EnumShort<v1::TicketType>(v1::TicketType_Name(t), 12); }
-std::string Channel(v1::Channel c) { return EnumShort<v1::Channel>(v1::Channel_Name(c), 8); }
+std::string EnumShort(const std::string& name, size_t prefix) { return hotline::EnumLabel(name, prefix, "-"); }
+std::string State(v1::TicketState s) { return EnumShort(v1::TicketState_Name(s), 13); }
+std::string Type(v1::TicketType t) { return EnumShort(v1::TicketType_Name(t), 12); }
+std::string Channel(v1::Channel c) { return EnumShort(v1::Channel_Name(c), 8); }
 
 std::string Json(const google::protobuf::Message& m) {
   std::string out;
@@ -153,7 +150,7 @@ int Submit(IntakeService::Stub& stub, const Options& o) {
     std::cout << Json(resp) << "\n";
     return 0;
   }
-  std::printf("outcome    %s%s\n", EnumShort<v1::SubmitOutcome>(v1::SubmitOutcome_Name(resp.outcome()), 15).c_str(),
+  std::printf("outcome    %s%s\n", EnumShort(v1::SubmitOutcome_Name(resp.outcome()), 15).c_str(),
               resp.replayed() ? " (replayed: this key was used before)" : "");
   std::printf("code       %s   (the citizen needs it to track the ticket)\n", resp.verification_code().c_str());
   if (!resp.answer().empty()) std::printf("answer     %s\n", resp.answer().c_str());
@@ -190,7 +187,7 @@ int Feed(IntakeService::Stub& stub, const Options& o, const std::string& path) {
     }
     if (o.json) std::cout << Json(resp) << "\n";
     std::string outcome = resp.replayed() ? "replayed"
-                          : EnumShort<v1::SubmitOutcome>(v1::SubmitOutcome_Name(resp.outcome()), 15);
+                          : EnumShort(v1::SubmitOutcome_Name(resp.outcome()), 15);
     ++outcomes[outcome];
     ++types[Type(resp.ticket().type())];
     ++channels[Channel(resp.ticket().channel())];
