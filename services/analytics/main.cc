@@ -11,7 +11,7 @@ int main() {
   spec.consumes = {hotline::kTicketsTopic, hotline::kCallsTopic, hotline::kSlaTopic, hotline::kSurveysTopic};
   spec.publishes = false;  // analytics only reads; it owns aggregates, never events
   spec.setup = [](hotline::ServiceContext& ctx) {
-    ctx.grpc_services.push_back(std::make_unique<hotline::analytics::AnalyticsServiceImpl>());
+    ctx.grpc_services.push_back(std::make_unique<hotline::analytics::AnalyticsServiceImpl>(ctx.rpc));
     ctx.handler = hotline::MakeRecordingHandler(ctx);
     return absl::OkStatus();
   };

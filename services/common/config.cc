@@ -128,6 +128,25 @@ absl::StatusOr<CommonConfig> LoadCommonConfig(const std::string& service, const 
         absl::StrCat("HOTLINE_LOG_LEVEL: '", *level, "' is not one of debug, info, warn, error"));
   }
   c.log_level = *level;
+  struct IntSetting {
+    const char* name;
+    int64_t fallback, min, max;
+    int64_t* out;
+  };
+  const IntSetting ints[] = {
+      {"REDIS_POOL_SIZE", 8, 1, 256, &c.redis_pool_size},
+      {"REDIS_TIMEOUT_MS", 2000, 50, 60000, &c.redis_timeout_ms},
+      {"HOTLINE_READY_TIMEOUT_MS", 500, 50, 60000, &c.ready_timeout_ms},
+      {"HOTLINE_RPC_THREADS", 8, 1, 1024, &c.rpc_threads},
+      {"HOTLINE_RPC_QUEUE", 512, 1, 1000000, &c.rpc_queue},
+      {"HOTLINE_GRPC_MAX_MESSAGE_BYTES", 1 << 20, 1024, 64 << 20, &c.grpc_max_message_bytes},
+      {"HOTLINE_OUTBOX_MAX_ENTRIES", 1000000, 1, 1000000000, &c.outbox_max_entries},
+  };
+  for (const auto& s : ints) {
+    auto v = env.Int(s.name, s.fallback, s.min, s.max);
+    if (!v.ok()) return v.status();
+    *s.out = *v;
+  }
   return c;
 }
 

@@ -42,6 +42,13 @@ struct CommonConfig {
   int heartbeat_interval_ms = 3000;
   int shutdown_grace_ms = 10000;
   std::string log_level;      // HOTLINE_LOG_LEVEL
+  int64_t redis_pool_size = 8;             // REDIS_POOL_SIZE: connections to this service's Redis
+  int64_t redis_timeout_ms = 2000;         // REDIS_TIMEOUT_MS: connect and per-reply timeout
+  int64_t ready_timeout_ms = 500;          // HOTLINE_READY_TIMEOUT_MS: readiness PING deadline
+  int64_t rpc_threads = 8;                 // HOTLINE_RPC_THREADS: gRPC handler workers
+  int64_t rpc_queue = 512;                 // HOTLINE_RPC_QUEUE: calls waiting before refusal
+  int64_t grpc_max_message_bytes = 1 << 20;  // HOTLINE_GRPC_MAX_MESSAGE_BYTES: per request
+  int64_t outbox_max_entries = 1000000;    // HOTLINE_OUTBOX_MAX_ENTRIES: refuse writes beyond
 };
 
 absl::StatusOr<CommonConfig> LoadCommonConfig(const std::string& service, const EnvReader& env);

@@ -1,5 +1,7 @@
 #include "services/common/events.h"
 
+#include "services/common/log.h"
+
 #include "absl/strings/ascii.h"
 
 #include <random>
@@ -50,7 +52,10 @@ v1::EventEnvelope NewEnvelope(const std::string& source, const std::string& key,
   e.set_key(key);
   e.set_source(source);
   e.set_aggregate_version(aggregate_version);
-  e.set_traceparent(traceparent);
+  // Events made while a call or an event is being handled carry its trace (the gate and the
+  // consumer set it on the thread), so department actions and SLA firings started over gRPC
+  // are followed too.
+  e.set_traceparent(ValidTraceparent(!traceparent.empty() ? traceparent : CurrentTrace()));
   const absl::Time now = absl::Now();
   const int64_t nanos = absl::ToUnixNanos(now);
   e.mutable_occurred_at()->set_seconds(nanos / 1000000000);

@@ -77,8 +77,33 @@ namespace {
 thread_local std::string current_trace;
 }  // namespace
 
+namespace {
+bool IsLowerHex(absl::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ValidTraceparent(const std::string& h) {
+  // version "00": 2-32-16-2 hex digits; all-zero trace or span ids are invalid (W3C).
+  if (h.size() != 55 || h[2] != '-' || h[35] != '-' || h[52] != '-') return "";
+  absl::string_view v(h);
+  if (!IsLowerHex(v.substr(0, 2)) || !IsLowerHex(v.substr(3, 32)) ||
+      !IsLowerHex(v.substr(36, 16)) || !IsLowerHex(v.substr(53, 2))) {
+    return "";
+  }
+  if (v.substr(0, 2) == "ff") return "";
+  if (v.substr(3, 32) == std::string(32, '0') || v.substr(36, 16) == std::string(16, '0')) {
+    return "";
+  }
+  return h;
+}
+
 ScopedTrace::ScopedTrace(std::string traceparent) : previous_(std::move(current_trace)) {
-  current_trace = std::move(traceparent);
+  current_trace = ValidTraceparent(traceparent);
 }
 ScopedTrace::~ScopedTrace() { current_trace = std::move(previous_); }
 const std::string& CurrentTrace() { return current_trace; }

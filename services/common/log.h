@@ -25,6 +25,7 @@ inline void LogError(absl::string_view m, const LogFields& f = {}) { Log(LogLeve
 // The W3C traceparent of the request or event this thread is working on: while a ScopedTrace
 // lives, every log line of the thread carries it as "trace", so one citizen's request can be
 // followed through the services (gRPC metadata → event envelope → Kafka header → consumer).
+// A malformed traceparent is dropped, not copied into logs or events.
 class ScopedTrace {
  public:
   explicit ScopedTrace(std::string traceparent);
@@ -36,6 +37,8 @@ class ScopedTrace {
   std::string previous_;
 };
 const std::string& CurrentTrace();
+// A W3C traceparent ("00-<32 hex>-<16 hex>-<2 hex>", not all-zero ids) or "".
+std::string ValidTraceparent(const std::string& header);
 
 // The line Log() would write, without the trailing newline; exposed for tests.
 std::string FormatLogLine(absl::string_view ts, LogLevel level, absl::string_view service,

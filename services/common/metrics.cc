@@ -49,6 +49,16 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& servi
                      .Help("Events waiting in the transactional outbox")
                      .Register(r)
                      .Add({});
+  m->oldest_age_ = &prometheus::BuildGauge()
+                        .Name("hotline_outbox_oldest_age_seconds")
+                        .Help("Age of the oldest event waiting in the outbox (0 when empty)")
+                        .Register(r)
+                        .Add({});
+  m->ready_ = &prometheus::BuildGauge()
+                   .Name("hotline_ready")
+                   .Help("1 while the service is ready to do its job (what gRPC health reports)")
+                   .Register(r)
+                   .Add({});
   m->dead_lettered_ = &prometheus::BuildCounter()
                            .Name("hotline_deadletter_events_total")
                            .Help("Messages this service sent to hotline.deadletter.v1")
@@ -74,6 +84,10 @@ void Metrics::CountOutbox(int delivered, int failed) {
 }
 
 void Metrics::SetOutboxPending(int64_t pending) { pending_->Set(static_cast<double>(pending)); }
+
+void Metrics::SetOutboxOldestAge(double seconds) { oldest_age_->Set(seconds); }
+
+void Metrics::SetReady(bool ready) { ready_->Set(ready ? 1 : 0); }
 
 void Metrics::SetDependencyUp(const std::string& dependency, bool up) {
   dependency_up_->Add({{"dependency", dependency}}).Set(up ? 1 : 0);

@@ -33,6 +33,10 @@ class Metrics {
   // hotline_outbox_published_total / hotline_outbox_failed_total / hotline_outbox_pending
   void CountOutbox(int delivered, int failed);
   void SetOutboxPending(int64_t pending);
+  // hotline_outbox_oldest_age_seconds: sampled from the list itself, not from the relay.
+  void SetOutboxOldestAge(double seconds);
+  // hotline_ready: what the gRPC health service says.
+  void SetReady(bool ready);
   // hotline_dependency_up{dependency="redis"|"kafka"}
   void SetDependencyUp(const std::string& dependency, bool up);
   void CountDeadLettered();
@@ -47,6 +51,8 @@ class Metrics {
   prometheus::Counter* failed_ = nullptr;
   prometheus::Counter* dead_lettered_ = nullptr;
   prometheus::Gauge* pending_ = nullptr;
+  prometheus::Gauge* oldest_age_ = nullptr;
+  prometheus::Gauge* ready_ = nullptr;
   prometheus::Family<prometheus::Gauge>* dependency_up_ = nullptr;
 };
 

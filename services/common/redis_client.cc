@@ -78,23 +78,45 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(const std::string& url) {
   return ep;
 }
 
-RedisClient::RedisClient(RedisEndpoint endpoint, std::chrono::milliseconds timeout)
-    : endpoint_(std::move(endpoint)), timeout_(timeout) {}
+RedisClient::RedisClient(RedisEndpoint endpoint, std::chrono::milliseconds timeout,
+                         size_t pool_size)
+    : endpoint_(std::move(endpoint)), timeout_(timeout) {
+  for (size_t i = 0; i < std::max<size_t>(1, pool_size); ++i) {
+    conns_.push_back(std::make_unique<Conn>());
+  }
+}
 
 RedisClient::~RedisClient() {
-  std::lock_guard<std::mutex> lock(mu_);
-  DropLocked();
+  for (auto& c : conns_) {
+    std::lock_guard<std::mutex> lock(c->mu);
+    Drop(*c);
+  }
 }
 
-void RedisClient::DropLocked() {
-  if (ctx_ != nullptr) redisFree(ctx_);
-  ctx_ = nullptr;
+void RedisClient::Drop(Conn& c) {
+  if (c.ctx != nullptr) redisFree(c.ctx);
+  c.ctx = nullptr;
 }
 
-absl::Status RedisClient::EnsureConnectedLocked() {
-  if (ctx_ != nullptr) return absl::OkStatus();
+std::unique_lock<std::mutex> RedisClient::Acquire(Conn** conn) {
+  const size_t n = conns_.size();
+  const size_t first = next_.fetch_add(1) % n;
+  for (size_t i = 0; i < n; ++i) {
+    Conn* c = conns_[(first + i) % n].get();
+    std::unique_lock<std::mutex> lock(c->mu, std::try_to_lock);
+    if (lock.owns_lock()) {
+      *conn = c;
+      return lock;
+    }
+  }
+  *conn = conns_[first].get();
+  return std::unique_lock<std::mutex>((*conn)->mu);
+}
+
+absl::Status RedisClient::EnsureConnected(Conn& conn) {
+  if (conn.ctx != nullptr) return absl::OkStatus();
   auto now = std::chrono::steady_clock::now();
-  if (now < next_attempt_) {
+  if (now < conn.next_attempt) {
     return absl::UnavailableError(absl::StrCat("redis ", endpoint_.host, ":", endpoint_.port,
                                                " unreachable (reconnect backing off)"));
   }
@@ -104,33 +126,33 @@ absl::Status RedisClient::EnsureConnectedLocked() {
   redisContext* c = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
   auto fail = [&](const std::string& why) {
     if (c != nullptr) redisFree(c);
-    backoff_ = std::min(kMaxBackoff, backoff_.count() == 0 ? kMinBackoff : backoff_ * 2);
-    next_attempt_ = now + backoff_;
+    conn.backoff = std::min(kMaxBackoff, conn.backoff.count() == 0 ? kMinBackoff : conn.backoff * 2);
+    conn.next_attempt = now + conn.backoff;
     return absl::UnavailableError(
         absl::StrCat("redis ", endpoint_.host, ":", endpoint_.port, " unreachable: ", why));
   };
   if (c == nullptr) return fail("out of memory");
   if (c->err) return fail(c->errstr);
   redisSetTimeout(c, tv);
-  ctx_ = c;
+  conn.ctx = c;
   std::vector<RedisCommand> setup;
   if (!endpoint_.password.empty()) setup.push_back({"AUTH", endpoint_.password});
   if (endpoint_.db != 0) setup.push_back({"SELECT", std::to_string(endpoint_.db)});
   for (const auto& cmd : setup) {
-    auto r = CommandLocked(cmd);
+    auto r = CommandOn(conn, cmd);
     if (!r.ok()) {
-      DropLocked();
+      Drop(conn);
       c = nullptr;
       return fail(std::string(r.status().message()));
     }
   }
-  backoff_ = std::chrono::milliseconds(0);
+  conn.backoff = std::chrono::milliseconds(0);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<RedisReply>> RedisClient::PipelineLocked(
-    const std::vector<RedisCommand>& cmds) {
-  if (auto s = EnsureConnectedLocked(); !s.ok()) return s;
+absl::StatusOr<std::vector<RedisReply>> RedisClient::PipelineOn(
+    Conn& conn, const std::vector<RedisCommand>& cmds) {
+  if (auto s = EnsureConnected(conn); !s.ok()) return s;
   for (const auto& cmd : cmds) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
@@ -140,16 +162,16 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::PipelineLocked(
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data());
+    redisAppendCommandArgv(conn.ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
   }
   std::vector<RedisReply> replies;
   replies.reserve(cmds.size());
   absl::Status first_error;
   for (size_t i = 0; i < cmds.size(); ++i) {
     void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
-      std::string why = ctx_->errstr;
-      DropLocked();
+    if (redisGetReply(conn.ctx, &raw) != REDIS_OK || raw == nullptr) {
+      std::string why = conn.ctx->errstr;
+      Drop(conn);
       return absl::UnavailableError(absl::StrCat("redis connection lost: ", why));
     }
     auto* r = static_cast<redisReply*>(raw);
@@ -164,21 +186,23 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::PipelineLocked(
   return replies;
 }
 
-absl::StatusOr<RedisReply> RedisClient::CommandLocked(const RedisCommand& cmd) {
-  auto r = PipelineLocked({cmd});
+absl::StatusOr<RedisReply> RedisClient::CommandOn(Conn& conn, const RedisCommand& cmd) {
+  auto r = PipelineOn(conn, {cmd});
   if (!r.ok()) return r.status();
   return std::move((*r)[0]);
 }
 
 absl::StatusOr<RedisReply> RedisClient::Command(const RedisCommand& cmd) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return CommandLocked(cmd);
+  Conn* c = nullptr;
+  auto lock = Acquire(&c);
+  return CommandOn(*c, cmd);
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     const std::vector<RedisCommand>& cmds) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return PipelineLocked(cmds);
+  Conn* c = nullptr;
+  auto lock = Acquire(&c);
+  return PipelineOn(*c, cmds);
 }
 
 namespace {
@@ -196,17 +220,18 @@ absl::StatusOr<std::vector<RedisReply>> ExecResults(RedisReply exec) {
 
 absl::StatusOr<std::vector<RedisReply>> RedisClient::Transaction(
     const std::vector<RedisCommand>& cmds) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Conn* c = nullptr;
+  auto lock = Acquire(&c);
   std::vector<RedisCommand> all;
   all.reserve(cmds.size() + 2);
   all.push_back({"MULTI"});
   all.insert(all.end(), cmds.begin(), cmds.end());
   all.push_back({"EXEC"});
-  auto r = PipelineLocked(all);
+  auto r = PipelineOn(*c, all);
   if (!r.ok()) {
     // A queued command was rejected (EXECABORT): Redis applied nothing. Make sure no MULTI
     // state lingers on this connection.
-    if (ctx_ != nullptr) (void)PipelineLocked({{"DISCARD"}});
+    if (c->ctx != nullptr) (void)PipelineOn(*c, {{"DISCARD"}});
     return r.status();
   }
   RedisReply& exec = r->back();
@@ -218,15 +243,16 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Transaction(
 
 absl::StatusOr<std::vector<RedisReply>> RedisClient::WatchTransaction(
     const std::vector<std::string>& keys, const Plan& plan, int max_attempts) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Reader reader = [this](const RedisCommand& c) { return CommandLocked(c); };
+  Conn* c = nullptr;
+  auto lock = Acquire(&c);
+  Reader reader = [this, c](const RedisCommand& cmd) { return CommandOn(*c, cmd); };
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
     RedisCommand watch = {"WATCH"};
     watch.insert(watch.end(), keys.begin(), keys.end());
-    if (auto w = CommandLocked(watch); !w.ok()) return w.status();
+    if (auto w = CommandOn(*c, watch); !w.ok()) return w.status();
     auto cmds = plan(reader);
     if (!cmds.ok() || cmds->empty()) {
-      (void)CommandLocked({"UNWATCH"});
+      if (c->ctx != nullptr) (void)CommandOn(*c, {"UNWATCH"});
       if (!cmds.ok()) return cmds.status();
       return std::vector<RedisReply>{};
     }
@@ -234,9 +260,9 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::WatchTransaction(
     all.push_back({"MULTI"});
     all.insert(all.end(), cmds->begin(), cmds->end());
     all.push_back({"EXEC"});
-    auto r = PipelineLocked(all);
+    auto r = PipelineOn(*c, all);
     if (!r.ok()) {
-      if (ctx_ != nullptr) (void)PipelineLocked({{"DISCARD"}});
+      if (c->ctx != nullptr) (void)PipelineOn(*c, {{"DISCARD"}});
       return r.status();
     }
     RedisReply& exec = r->back();

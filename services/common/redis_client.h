@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,13 +39,17 @@ struct RedisEndpoint {
 // redis://[:password@]host[:port][/db]
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(const std::string& url);
 
-// One connection guarded by a mutex. On a broken connection the next call reconnects, at most
-// once per backoff step (100 ms doubling to 5 s), so callers fail fast with UNAVAILABLE instead
-// of piling up behind a dead server. Errors replied by Redis itself are INTERNAL.
+// A small pool of connections (DESIGN.md "Threads, limits and health"): each call takes one free
+// connection for its round trip, a WATCH transaction holds one connection for its duration, so
+// handlers, the consumer, the relay and the health check do not queue behind each other. On a
+// broken connection the next call on it reconnects, at most once per backoff step (100 ms
+// doubling to 5 s), so callers fail fast with UNAVAILABLE instead of piling up behind a dead
+// server. Errors replied by Redis itself are INTERNAL.
 class RedisClient {
  public:
   explicit RedisClient(RedisEndpoint endpoint,
-                       std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(2000),
+                       size_t pool_size = 1);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -67,18 +72,26 @@ class RedisClient {
 
   absl::Status Ping();
 
+ size_t pool_size() const { return conns_.size(); }
+
  private:
-  absl::Status EnsureConnectedLocked();
-  absl::StatusOr<RedisReply> CommandLocked(const RedisCommand& cmd);
-  absl::StatusOr<std::vector<RedisReply>> PipelineLocked(const std::vector<RedisCommand>& cmds);
-  void DropLocked();
+  struct Conn {
+    std::mutex mu;
+    redisContext* ctx = nullptr;
+    std::chrono::steady_clock::time_point next_attempt{};
+    std::chrono::milliseconds backoff{0};
+  };
+  // A free connection, locked; waits for one only when every connection is busy.
+  std::unique_lock<std::mutex> Acquire(Conn** conn);
+  absl::Status EnsureConnected(Conn& c);
+  absl::StatusOr<RedisReply> CommandOn(Conn& c, const RedisCommand& cmd);
+  absl::StatusOr<std::vector<RedisReply>> PipelineOn(Conn& c, const std::vector<RedisCommand>& cmds);
+  static void Drop(Conn& c);
 
   RedisEndpoint endpoint_;
   std::chrono::milliseconds timeout_;
-  std::mutex mu_;
-  redisContext* ctx_ = nullptr;
-  std::chrono::steady_clock::time_point next_attempt_{};
-  std::chrono::milliseconds backoff_{0};
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::atomic<size_t> next_{0};
 };
 
 }  // namespace hotline

@@ -18,6 +18,28 @@ namespace {
 
 using std::chrono::milliseconds;
 
+struct Backlog {
+  int64_t entries = 0;
+  double oldest_age_seconds = 0;
+};
+
+// The outbox list itself, sampled apart from the relay (whose pass can block on delivery
+// reports for many seconds): its length and the age of its head.
+absl::StatusOr<Backlog> SampleOutbox(RedisClient& redis, const std::string& key) {
+  auto r = redis.Pipeline({{"LLEN", key}, {"LINDEX", key, "0"}});
+  if (!r.ok()) return r.status();
+  Backlog b;
+  b.entries = (*r)[0].integer;
+  v1::EventEnvelope head;
+  if (b.entries > 0 && (*r)[1].type == RedisReply::Type::kString && head.ParseFromString((*r)[1].str) &&
+      head.has_occurred_at()) {
+    double occurred = head.occurred_at().seconds() + head.occurred_at().nanos() / 1e9;
+    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    b.oldest_age_seconds = std::max(0.0, now - occurred);
+  }
+  return b;
+}
+
 int ConfigError(const std::string& service, const absl::Status& s) {
   std::cerr << "hotline-" << service << ": configuration error: " << s.message() << std::endl;
   return 2;
@@ -42,7 +64,11 @@ int RunService(const ServiceSpec& spec) {
   auto metrics = Metrics::Start(spec.name, config->metrics_addr);
   if (!metrics.ok()) return ConfigError(spec.name, metrics.status());
 
-  RedisClient redis(*endpoint);
+  RedisClient redis(*endpoint, milliseconds(config->redis_timeout_ms),
+                    static_cast<size_t>(config->redis_pool_size));
+  // Readiness asks on a connection of its own with a short deadline, so a frozen Redis shows
+  // at once instead of queueing behind the handlers' round trips.
+  RedisClient ready_redis(*endpoint, milliseconds(config->ready_timeout_ms), 1);
   KafkaProducerOptions popts;
   popts.brokers = config->kafka_brokers;
   popts.client_id = absl::StrCat("hotline-", spec.name, "-", config->instance_id);
@@ -59,7 +85,6 @@ int RunService(const ServiceSpec& spec) {
     relay = std::make_unique<OutboxRelay>(&redis, producer->get(), ropts);
     Metrics* m = metrics->get();
     relay->on_pass = [m](int delivered, int failed) { m->CountOutbox(delivered, failed); };
-    relay->on_pending = [m](int64_t pending) { m->SetOutboxPending(pending); };
     OutboxRelay* r = relay.get();
     outbox.SetOnCommit([r] { r->Wake(); });
   }
@@ -70,10 +95,15 @@ int RunService(const ServiceSpec& spec) {
     LogWarn("AUTHENTICATION DISABLED (HOTLINE_AUTH_DISABLED=1): every caller is treated as a "
             "supervisor. Development only.");
   }
+  RpcOptions rpc_options;
+  rpc_options.threads = static_cast<size_t>(config->rpc_threads);
+  rpc_options.queue_capacity = static_cast<size_t>(config->rpc_queue);
+  auto rpc = std::make_unique<RpcCore>(auth->get(), (*metrics)->registry(), rpc_options);
 
   ServiceContext ctx;
   ctx.config = *config;
   ctx.auth = auth->get();
+  ctx.rpc = rpc.get();
   ctx.redis = &redis;
   ctx.metrics = metrics->get();
   ctx.outbox = spec.publishes ? &outbox : nullptr;
@@ -87,6 +117,7 @@ int RunService(const ServiceSpec& spec) {
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(config->grpc_addr, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config->grpc_max_message_bytes));
   for (auto& svc : ctx.grpc_services) builder.RegisterService(svc.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
@@ -94,7 +125,7 @@ int RunService(const ServiceSpec& spec) {
                                       "HOTLINE_GRPC_ADDR: cannot listen on ", config->grpc_addr)));
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(false);  // until the first dependency check passes
+  health->SetServingStatus(false);  // until the first readiness check passes
 
   std::unique_ptr<KafkaConsumer> consumer;
   if (!spec.consumes.empty()) {
@@ -128,27 +159,63 @@ int RunService(const ServiceSpec& spec) {
            {"kafka", config->kafka_brokers},
            {"consumes", absl::StrJoin(spec.consumes, ",")}});
 
-  // Health loop: SERVING only while both dependencies answer.
   std::atomic<bool> stopping{false};
-  std::thread health_loop([&] {
+  auto nap = [&stopping](milliseconds d) {
+    for (auto until = std::chrono::steady_clock::now() + d;
+         !stopping.load() && std::chrono::steady_clock::now() < until;) {
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+  };
+  // Readiness, every 250 ms: Redis answers on its own connection, and the outbox has room.
+  std::thread ready_loop([&] {
     bool last = false;
     bool first = true;
     while (!stopping.load()) {
-      absl::Status redis_ok = redis.Ping();
-      absl::Status kafka_ok = (*producer)->CheckBrokers(milliseconds(1500));
-      bool ok = redis_ok.ok() && kafka_ok.ok();
+      absl::Status redis_ok = ready_redis.Ping();
+      absl::Status room = absl::OkStatus();
+      if (redis_ok.ok() && spec.publishes) {
+        auto backlog = SampleOutbox(ready_redis, outbox.key());
+        if (backlog.ok()) {
+          (*metrics)->SetOutboxPending(backlog->entries);
+          (*metrics)->SetOutboxOldestAge(backlog->oldest_age_seconds);
+          if (backlog->entries >= config->outbox_max_entries) {
+            room = absl::ResourceExhaustedError(absl::StrCat(
+                "outbox full (", backlog->entries, " events waiting for Kafka, HOTLINE_OUTBOX_MAX_ENTRIES=",
+                config->outbox_max_entries, ")"));
+          }
+        } else {
+          redis_ok = backlog.status();
+        }
+      }
       (*metrics)->SetDependencyUp("redis", redis_ok.ok());
-      (*metrics)->SetDependencyUp("kafka", kafka_ok.ok());
+      const bool ok = redis_ok.ok() && room.ok();
       if (stopping.load()) break;
+      std::string why = !redis_ok.ok() ? absl::StrCat("redis: ", redis_ok.message())
+                                       : !room.ok() ? std::string(room.message()) : "";
+      rpc->SetReady(ok, why);
+      (*metrics)->SetReady(ok);
       health->SetServingStatus(ok);
       if (first || ok != last) {
-        LogInfo(ok ? "health: SERVING" : "health: NOT_SERVING",
-                {{"redis", redis_ok.ok() ? "ok" : std::string(redis_ok.message())},
-                 {"kafka", kafka_ok.ok() ? "ok" : std::string(kafka_ok.message())}});
+        LogInfo(ok ? "health: SERVING" : "health: NOT_SERVING", {{"reason", ok ? "ready" : why}});
       }
       first = false;
       last = ok;
-      for (int i = 0; i < 20 && !stopping.load(); ++i) std::this_thread::sleep_for(milliseconds(100));
+      nap(milliseconds(250));
+    }
+  });
+  // Kafka is watched apart: a metadata request can take seconds, and the broker being away is
+  // what the outbox is for, so it is reported (hotline_dependency_up) but does not gate calls.
+  std::thread kafka_loop([&] {
+    bool last = true;
+    while (!stopping.load()) {
+      absl::Status kafka_ok = (*producer)->CheckBrokers(milliseconds(1500));
+      (*metrics)->SetDependencyUp("kafka", kafka_ok.ok());
+      if (kafka_ok.ok() != last) {
+        LogInfo(kafka_ok.ok() ? "kafka reachable" : "kafka unreachable; events wait in the outbox",
+                {{"kafka", kafka_ok.ok() ? "ok" : std::string(kafka_ok.message())}});
+      }
+      last = kafka_ok.ok();
+      nap(milliseconds(2000));
     }
   });
 
@@ -157,8 +224,11 @@ int RunService(const ServiceSpec& spec) {
   LogInfo("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   stopping = true;
   health->SetServingStatus(false);
-  health_loop.join();
+  rpc->SetReady(false, "shutting down");
+  ready_loop.join();
+  kafka_loop.join();
   server->Shutdown(std::chrono::system_clock::now() + milliseconds(config->shutdown_grace_ms));
+  rpc.reset();  // runs what the workers still hold, then joins them
   for (auto& f : ctx.on_shutdown) f();
   if (consumer) consumer->Stop();
   if (relay) relay->Stop();
@@ -166,6 +236,7 @@ int RunService(const ServiceSpec& spec) {
     // Whatever is unflushed is still in the outbox (entries leave it only once delivered).
     LogWarn("producer flush incomplete", {{"error", std::string(s.message())}});
   }
+  while (!ctx.parts.empty()) ctx.parts.pop_back();  // newest first: a part may use an older one
   LogInfo("stopped");
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "services/common/metrics.h"
 #include "services/common/outbox.h"
 #include "services/common/redis_client.h"
+#include "services/common/rpc.h"
 
 namespace hotline {
 
@@ -28,6 +29,7 @@ struct ServiceContext {
   Outbox* outbox = nullptr;              // null for services that publish nothing
   IdempotentApplier* applier = nullptr;  // records applied event ids in this service's Redis
   const Authenticator* auth = nullptr;   // who is calling (HOTLINE_AUTH_TOKENS_FILE)
+  RpcCore* rpc = nullptr;                // the one call helper every gRPC handler goes through
   std::vector<std::unique_ptr<grpc::Service>> grpc_services;
   EventHandler handler;  // required when the spec consumes topics
   // Consumer-group rebalance hooks (state kept per partition loads and unloads here).
@@ -35,6 +37,16 @@ struct ServiceContext {
   std::function<void(const TopicPartitionList&)> on_revoked;
   // Run after the gRPC server drained, before the consumer closes (e.g. stop an HTTP server).
   std::vector<std::function<void()>> on_shutdown;
+
+  // The service's own parts (stores, engines, caches): RunService keeps them alive until the
+  // gRPC server, the consumer and the relay have stopped, then destroys them newest first.
+  template <typename T>
+  T* Own(std::unique_ptr<T> part) {
+    T* p = part.get();
+    parts.push_back(std::shared_ptr<void>(std::move(part)));
+    return p;
+  }
+  std::vector<std::shared_ptr<void>> parts;
 };
 
 struct ServiceSpec {
@@ -46,9 +58,12 @@ struct ServiceSpec {
 
 // The whole life of a service process (DESIGN.md house style 5–7): typed config from the
 // environment (a bad value stops start-up, exit 2, naming the variable), JSON logs, /metrics,
-// Redis, Kafka producer + outbox relay, consumer group, gRPC with health and reflection, a
-// health loop that turns NOT_SERVING while Redis or Kafka is unreachable, and on SIGTERM/SIGINT:
-// NOT_SERVING → Server::Shutdown(grace) → consumer close → relay stop → producer flush → 0.
+// Redis (a pool, plus a connection of its own for readiness), Kafka producer + outbox relay,
+// consumer group, gRPC with health and reflection, and a readiness loop: ready while Redis
+// answers a PING within HOTLINE_READY_TIMEOUT_MS and the outbox has room (Kafka being away does
+// not make a service unready: its outbox holds the events). On SIGTERM/SIGINT: NOT_SERVING →
+// Server::Shutdown(grace) → handler workers drained → consumer close → relay stop → producer
+// flush → the service's parts destroyed → 0.
 int RunService(const ServiceSpec& spec);
 
 }  // namespace hotline

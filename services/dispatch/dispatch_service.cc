@@ -8,19 +8,10 @@
 
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
+#include "services/dispatch/dispatch_api.h"
 
 namespace hotline::dispatch {
 namespace {
-
-// Finishes a unary call: on success `fill` copies the ticket into the response.
-template <typename Resp>
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::StatusOr<v1::DispatchedTicket>& r,
-                               Resp* resp) {
-  if (r.ok()) *resp->mutable_ticket() = *r;
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(r.status()));
-  return reactor;
-}
 
 // Streams a department's assignments: first everything after the client's cursor, then new ones
 // as they arrive (polled from the department's Redis stream). Each message carries the ticket's
@@ -109,15 +100,6 @@ class AssignmentStream : public grpc::ServerWriteReactor<v1::StreamAssignedTicke
   std::thread thread_;
 };
 
-grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  auto* r = ctx->DefaultReactor();
-  r->Finish(ToGrpcStatus(s));
-  return r;
-}
-
-const std::set<Role> kDispatchers = {Role::kDispatcher, Role::kSupervisor, Role::kService};
-const std::set<Role> kCentre = {Role::kSupervisor, Role::kService};
-
 class ImmediateError : public grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse> {
  public:
   explicit ImmediateError(grpc::Status s) { Finish(s); }
@@ -135,28 +117,22 @@ absl::StatusOr<std::string> DepartmentServiceImpl::ActingDepartment(grpc::Callba
   return dept;
 }
 
-grpc::ServerUnaryReactor* TriageServiceImpl::ListTriage(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListTriageRequest* req,
-                                                        v1::ListTriageResponse* resp) {
-  if (auto a = auth_->Authorize(ctx, kDispatchers); !a.ok()) return Refuse(ctx, a.status());
-  size_t size = req->page().page_size() <= 0 ? 50 : std::min(req->page().page_size(), 500);
-  size_t offset = 0;
-  if (!req->page().page_token().empty()) offset = std::strtoull(req->page().page_token().c_str(), nullptr, 10);
-  auto r = d_->ListTriage(offset, size + 1);
-  if (r.ok()) {
-    for (size_t i = 0; i < r->size() && i < size; ++i) *resp->add_tickets() = (*r)[i];
-    if (r->size() > size) resp->mutable_page()->set_next_page_token(std::to_string(offset + size));
-  }
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(r.status()));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* TriageServiceImpl::AssignTicket(grpc::CallbackServerContext* ctx,
-                                                          const v1::AssignTicketRequest* req,
-                                                          v1::AssignTicketResponse* resp) {
-  if (auto a = auth_->Authorize(ctx, kDispatchers); !a.ok()) return Refuse(ctx, a.status());
-  return Done(ctx, d_->Assign(*req), resp);
+TriageServiceImpl::TriageServiceImpl(Dispatcher* d, RpcCore* rpc)
+    : GatedService(rpc, &DispatchApi()), d_(d) {
+  Handle("TriageService/ListTriage",
+         [this](const Caller&, const v1::ListTriageRequest* req, v1::ListTriageResponse* resp) {
+           auto page = ReadPage(req->page(), 50, 500);
+           if (!page.ok()) return page.status();
+           auto r = d_->ListTriage(page->offset, page->size + 1);
+           if (!r.ok()) return r.status();
+           for (size_t i = 0; i < r->size() && i < page->size; ++i) *resp->add_tickets() = (*r)[i];
+           if (r->size() > page->size) resp->mutable_page()->set_next_page_token(NextPageToken(*page));
+           return absl::OkStatus();
+         });
+  Handle("TriageService/AssignTicket",
+         [this](const Caller&, const v1::AssignTicketRequest* req, v1::AssignTicketResponse* resp) {
+           return Fill(d_->Assign(*req), resp->mutable_ticket());
+         });
 }
 
 grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* DepartmentServiceImpl::StreamAssignedTickets(
@@ -178,84 +154,50 @@ grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* DepartmentServiceIm
   return new AssignmentStream(d_, *dept, req->after_cursor(), poll_);
 }
 
-grpc::ServerUnaryReactor* DepartmentServiceImpl::AcceptTicket(grpc::CallbackServerContext* ctx,
-                                                              const v1::AcceptTicketRequest* req,
-                                                              v1::AcceptTicketResponse* resp) {
-  auto dept = ActingDepartment(ctx, req->department_id());
-  if (!dept.ok()) return Refuse(ctx, dept.status());
-  return Done(ctx, d_->Accept(req->ticket_id(), *dept), resp);
+DepartmentServiceImpl::DepartmentServiceImpl(Dispatcher* d, const Authenticator* auth, RpcCore* rpc,
+                                             std::chrono::milliseconds poll)
+    : GatedService(rpc, &DispatchApi()), d_(d), auth_(auth), poll_(poll) {
+  // c.department: the caller's own department, or the one a dispatcher or supervisor named
+  // (empty for GetDispatchedTicket: the centre's view of any ticket).
+  Handle("DepartmentService/AcceptTicket",
+         [this](const Caller& c, const v1::AcceptTicketRequest* req, v1::AcceptTicketResponse* resp) {
+           return Fill(d_->Accept(req->ticket_id(), c.department), resp->mutable_ticket());
+         });
+  Handle("DepartmentService/ReturnTicket",
+         [this](const Caller& c, const v1::ReturnTicketRequest* req, v1::ReturnTicketResponse* resp) {
+           return Fill(d_->Return(req->ticket_id(), c.department, req->reason()), resp->mutable_ticket());
+         });
+  Handle("DepartmentService/RequestExtension", [this](const Caller& c, const v1::RequestExtensionRequest* req,
+                                                      v1::RequestExtensionResponse* resp) {
+    v1::RequestExtensionRequest r = *req;
+    r.set_department_id(c.department);
+    return Fill(d_->RequestExtension(r), resp->mutable_ticket());
+  });
+  Handle("DepartmentService/ReplyTicket",
+         [this](const Caller& c, const v1::ReplyTicketRequest* req, v1::ReplyTicketResponse* resp) {
+           return Fill(d_->Reply(req->ticket_id(), c.department, req->resolution()), resp->mutable_ticket());
+         });
+  Handle("DepartmentService/GetDispatchedTicket", [this](const Caller& c, const v1::GetDispatchedTicketRequest* req,
+                                                         v1::GetDispatchedTicketResponse* resp) {
+    return Fill(d_->Get(req->ticket_id(), c.department), resp->mutable_ticket());
+  });
 }
 
-grpc::ServerUnaryReactor* DepartmentServiceImpl::ReturnTicket(grpc::CallbackServerContext* ctx,
-                                                              const v1::ReturnTicketRequest* req,
-                                                              v1::ReturnTicketResponse* resp) {
-  auto dept = ActingDepartment(ctx, req->department_id());
-  if (!dept.ok()) return Refuse(ctx, dept.status());
-  return Done(ctx, d_->Return(req->ticket_id(), *dept, req->reason()), resp);
-}
-
-grpc::ServerUnaryReactor* DepartmentServiceImpl::RequestExtension(grpc::CallbackServerContext* ctx,
-                                                                  const v1::RequestExtensionRequest* req,
-                                                                  v1::RequestExtensionResponse* resp) {
-  auto dept = ActingDepartment(ctx, req->department_id());
-  if (!dept.ok()) return Refuse(ctx, dept.status());
-  v1::RequestExtensionRequest r = *req;
-  r.set_department_id(*dept);
-  return Done(ctx, d_->RequestExtension(r), resp);
-}
-
-grpc::ServerUnaryReactor* DepartmentServiceImpl::ReplyTicket(grpc::CallbackServerContext* ctx,
-                                                             const v1::ReplyTicketRequest* req,
-                                                             v1::ReplyTicketResponse* resp) {
-  auto dept = ActingDepartment(ctx, req->department_id());
-  if (!dept.ok()) return Refuse(ctx, dept.status());
-  return Done(ctx, d_->Reply(req->ticket_id(), *dept, req->resolution()), resp);
-}
-
-grpc::ServerUnaryReactor* DepartmentServiceImpl::GetDispatchedTicket(grpc::CallbackServerContext* ctx,
-                                                                     const v1::GetDispatchedTicketRequest* req,
-                                                                     v1::GetDispatchedTicketResponse* resp) {
-  // Empty department_id: the hotline centre's view of any ticket (dispatchers and supervisors).
-  auto p = auth_->Authenticate(ctx);
-  if (!p.ok()) return Refuse(ctx, p.status());
-  std::string dept = req->department_id();
-  if (p->role == Role::kDepartment) {
-    if (!dept.empty() && dept != p->department) {
-      return Refuse(ctx, Authenticator::RequireDepartment(*p, dept));
-    }
-    dept = p->department;
-  } else if (auto a = Authenticator::Require(*p, {Role::kDispatcher, Role::kSupervisor, Role::kService, Role::kAnalyst,
-                                                  Role::kCallTaker});
-             !a.ok()) {
-    return Refuse(ctx, a);
-  }
-  return Done(ctx, d_->Get(req->ticket_id(), dept), resp);
-}
-
-grpc::ServerUnaryReactor* SupervisionServiceImpl::DecideExtension(grpc::CallbackServerContext* ctx,
-                                                                  const v1::DecideExtensionRequest* req,
-                                                                  v1::DecideExtensionResponse* resp) {
-  if (auto a = auth_->Authorize(ctx, kCentre); !a.ok()) return Refuse(ctx, a.status());
-  return Done(ctx, d_->DecideExtension(*req), resp);
-}
-
-grpc::ServerUnaryReactor* SupervisionServiceImpl::CloseTicket(grpc::CallbackServerContext* ctx,
-                                                              const v1::CloseTicketRequest* req,
-                                                              v1::CloseTicketResponse* resp) {
-  if (auto a = auth_->Authorize(ctx, kCentre); !a.ok()) return Refuse(ctx, a.status());
-  return Done(ctx, d_->Close(req->ticket_id(), req->reviewer_id()), resp);
-}
-
-grpc::ServerUnaryReactor* SupervisionServiceImpl::ReopenTicket(grpc::CallbackServerContext* ctx,
-                                                               const v1::ReopenTicketRequest* req,
-                                                               v1::ReopenTicketResponse* resp) {
-  if (auto a = auth_->Authorize(ctx, kCentre); !a.ok()) return Refuse(ctx, a.status());
-  if (req->reason().empty()) {
-    auto* r = ctx->DefaultReactor();
-    r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "reason: is required to reopen a ticket"));
-    return r;
-  }
-  return Done(ctx, d_->Reopen(req->ticket_id(), req->reason()), resp);
+SupervisionServiceImpl::SupervisionServiceImpl(Dispatcher* d, RpcCore* rpc)
+    : GatedService(rpc, &DispatchApi()), d_(d) {
+  Handle("SupervisionService/DecideExtension", [this](const Caller&, const v1::DecideExtensionRequest* req,
+                                                      v1::DecideExtensionResponse* resp) {
+    return Fill(d_->DecideExtension(*req), resp->mutable_ticket());
+  });
+  Handle("SupervisionService/CloseTicket",
+         [this](const Caller&, const v1::CloseTicketRequest* req, v1::CloseTicketResponse* resp) {
+           return Fill(d_->Close(req->ticket_id(), req->reviewer_id()), resp->mutable_ticket());
+         });
+  Handle("SupervisionService/ReopenTicket",
+         [this](const Caller&, const v1::ReopenTicketRequest* req, v1::ReopenTicketResponse* resp) {
+           if (req->reason().empty()) return absl::InvalidArgumentError("reason: is required to reopen a ticket");
+           return Fill(d_->Reopen(req->ticket_id(), req->reason()), resp->mutable_ticket());
+         });
 }
 
 }  // namespace hotline::dispatch

@@ -8,11 +8,13 @@
 
 namespace {
 
+// Members are destroyed bottom-up: the model watcher (in `models`) stops before the metrics it
+// reports to go away.
 struct Dispatch {
   hotline::dispatch::DispatchConfig config;
   std::unique_ptr<hotline::dispatch::ResponsibilityMatrix> matrix;
-  std::unique_ptr<hotline::dispatch::ModelHolder> models;
   std::unique_ptr<hotline::dispatch::DispatchMetrics> metrics;
+  std::unique_ptr<hotline::dispatch::ModelHolder> models;
   std::unique_ptr<hotline::dispatch::TicketRepository> repo;
   std::unique_ptr<hotline::dispatch::Dispatcher> dispatcher;
 };
@@ -21,11 +23,11 @@ struct Dispatch {
 
 int main() {
   using namespace hotline::dispatch;
-  static Dispatch d;
   hotline::ServiceSpec spec;
   spec.name = "dispatch";
   spec.consumes = {hotline::kTicketsTopic, hotline::kSurveysTopic};
   spec.setup = [](hotline::ServiceContext& ctx) -> absl::Status {
+    Dispatch& d = *ctx.Own(std::make_unique<Dispatch>());
     auto config = LoadDispatchConfig(hotline::EnvReader());
     if (!config.ok()) return config.status();
     d.config = *config;
@@ -43,13 +45,13 @@ int main() {
     d.metrics->Model((*model)->version());
     d.models = std::make_unique<ModelHolder>(std::shared_ptr<const TextClassifier>(std::move(*model)));
     d.models->Watch(d.config.model_path, d.config.model_reload,
-                    [](const std::string& version) { d.metrics->Model(version); });
+                    [m = d.metrics.get()](const std::string& version) { m->Model(version); });
     d.repo = std::make_unique<TicketRepository>(ctx.redis, ctx.outbox);
     d.dispatcher = std::make_unique<Dispatcher>(d.repo.get(), ctx.applier, d.models.get(), d.matrix.get(),
                                                 d.metrics.get(), d.config.options);
-    ctx.grpc_services.push_back(std::make_unique<TriageServiceImpl>(d.dispatcher.get(), ctx.auth));
-    ctx.grpc_services.push_back(std::make_unique<DepartmentServiceImpl>(d.dispatcher.get(), ctx.auth));
-    ctx.grpc_services.push_back(std::make_unique<SupervisionServiceImpl>(d.dispatcher.get(), ctx.auth));
+    ctx.grpc_services.push_back(std::make_unique<TriageServiceImpl>(d.dispatcher.get(), ctx.rpc));
+    ctx.grpc_services.push_back(std::make_unique<DepartmentServiceImpl>(d.dispatcher.get(), ctx.auth, ctx.rpc));
+    ctx.grpc_services.push_back(std::make_unique<SupervisionServiceImpl>(d.dispatcher.get(), ctx.rpc));
     Dispatcher* dispatcher = d.dispatcher.get();
     ctx.handler = [dispatcher](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta&) {
       return dispatcher->HandleEvent(e);

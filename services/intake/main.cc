@@ -9,7 +9,8 @@
 
 namespace {
 
-// Objects that live as long as the process; RunService owns the rest.
+// Intake's parts; RunService owns them (ServiceContext::Own) and destroys them after the server
+// and the relay have stopped.
 struct Intake {
   hotline::intake::IntakeConfig config;
   std::unique_ptr<hotline::intake::KnowledgeBase> kb;
@@ -23,10 +24,10 @@ struct Intake {
 
 int main() {
   using namespace hotline::intake;
-  static Intake intake;
   hotline::ServiceSpec spec;
   spec.name = "intake";
   spec.setup = [](hotline::ServiceContext& ctx) -> absl::Status {
+    Intake& intake = *ctx.Own(std::make_unique<Intake>());
     auto config = LoadIntakeConfig(hotline::EnvReader());
     if (!config.ok()) return config.status();
     intake.config = *config;
@@ -43,13 +44,14 @@ int main() {
     intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.config.core);
     intake.metrics = std::make_unique<IntakeMetrics>(ctx.metrics->registry());
     ctx.grpc_services.push_back(
-        std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get(), ctx.auth));
+        std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get(), ctx.rpc));
     if (!intake.config.open311_addr.empty()) {
       auto http = Open311Server::Start(intake.config.open311_addr, intake.core.get(), intake.metrics.get(), ctx.auth);
       if (!http.ok()) return http.status();
       intake.open311 = std::move(*http);
       hotline::LogInfo("Open311 GeoReport v2 listening", {{"port", std::to_string(intake.open311->port())}});
-      ctx.on_shutdown.push_back([] { intake.open311->Stop(); });
+      Open311Server* open311 = intake.open311.get();
+      ctx.on_shutdown.push_back([open311] { open311->Stop(); });
     }
     return absl::OkStatus();
   };

@@ -18,11 +18,11 @@ struct Sla {
 
 int main() {
   using namespace hotline::sla;
-  static Sla s;
   hotline::ServiceSpec spec;
   spec.name = "sla_timer";
   spec.consumes = {hotline::kTicketsTopic};
   spec.setup = [](hotline::ServiceContext& ctx) -> absl::Status {
+    Sla& s = *ctx.Own(std::make_unique<Sla>());
     auto config = LoadSlaConfig(hotline::EnvReader());
     if (!config.ok()) return config.status();
     s.config = std::move(*config);
@@ -32,7 +32,7 @@ int main() {
     s.metrics = std::make_unique<SlaMetrics>(ctx.metrics->registry());
     s.engine = std::make_unique<SlaEngine>(ctx.redis, ctx.outbox, ctx.applier, s.config.policies.get(),
                                            s.config.options, s.metrics.get());
-    ctx.grpc_services.push_back(std::make_unique<SlaServiceImpl>(s.engine.get(), ctx.auth));
+    ctx.grpc_services.push_back(std::make_unique<SlaServiceImpl>(s.engine.get(), ctx.rpc));
     SlaEngine* engine = s.engine.get();
     ctx.handler = [engine](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta& m) {
       return engine->HandleEvent(e, m);

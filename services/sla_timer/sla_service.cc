@@ -2,63 +2,56 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include "services/common/grpc_status.h"
+#include "services/sla_timer/sla_api.h"
 
 namespace hotline::sla {
-namespace {
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  auto* r = ctx->DefaultReactor();
-  r->Finish(ToGrpcStatus(s));
-  return r;
-}
-
-size_t PageSize(const v1::PageRequest& p) { return p.page_size() <= 0 ? 100 : std::min(p.page_size(), 1000); }
-
-}  // namespace
-
-grpc::ServerUnaryReactor* SlaServiceImpl::GetTicketClocks(grpc::CallbackServerContext* ctx,
-                                                          const v1::GetTicketClocksRequest* req,
-                                                          v1::GetTicketClocksResponse* resp) {
-  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
-  auto r = engine_->TicketClocks(req->ticket_id());
-  if (r.ok()) {
-    for (auto& c : *r) *resp->add_clocks() = std::move(c);
-  }
-  return Finish(ctx, r.status());
-}
-
-grpc::ServerUnaryReactor* SlaServiceImpl::ListAtRisk(grpc::CallbackServerContext* ctx, const v1::ListAtRiskRequest* req,
-                                                     v1::ListAtRiskResponse* resp) {
-  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
-  int min = req->min_percent_elapsed() <= 0 ? 75 : req->min_percent_elapsed();
-  auto r = engine_->AtRisk(req->department_id(), min, PageSize(req->page()));
-  if (r.ok()) {
-    for (auto& c : *r) *resp->add_clocks() = std::move(c);
-  }
-  return Finish(ctx, r.status());
-}
-
-grpc::ServerUnaryReactor* SlaServiceImpl::ListCards(grpc::CallbackServerContext* ctx, const v1::ListCardsRequest* req,
-                                                    v1::ListCardsResponse* resp) {
-  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
-  absl::Time since = req->has_since()
-                         ? absl::FromUnixMillis(google::protobuf::util::TimeUtil::TimestampToMilliseconds(req->since()))
-                         : absl::InfinitePast();
-  auto r = engine_->Cards(req->department_id(), since, PageSize(req->page()));
-  if (r.ok()) {
-    for (auto& c : *r) *resp->add_cards() = std::move(c);
-  }
-  return Finish(ctx, r.status());
-}
-
-grpc::ServerUnaryReactor* SlaServiceImpl::PreviewDeadline(grpc::CallbackServerContext* ctx,
-                                                          const v1::PreviewDeadlineRequest* req,
-                                                          v1::PreviewDeadlineResponse* resp) {
-  if (auto a = auth_->Authenticate(ctx); !a.ok()) return Finish(ctx, a.status());
-  auto r = engine_->Preview(*req);
-  if (r.ok()) *resp = std::move(*r);
-  return Finish(ctx, r.status());
+SlaServiceImpl::SlaServiceImpl(SlaEngine* engine, RpcCore* rpc)
+    : GatedService(rpc, &SlaApi()), engine_(engine) {
+  Handle("SlaService/GetTicketClocks", [this](const Caller& c, const v1::GetTicketClocksRequest* req,
+                                              v1::GetTicketClocksResponse* resp) {
+    auto r = engine_->TicketClocks(req->ticket_id());
+    if (!r.ok()) return r.status();
+    const bool own_only = c.principal.role == Role::kDepartment;
+    for (auto& clock : *r) {
+      if (own_only && clock.department_id() != c.principal.department) continue;
+      *resp->add_clocks() = std::move(clock);
+    }
+    // Another department's ticket looks like no ticket at all.
+    if (own_only && resp->clocks().empty() && !r->empty()) {
+      return absl::NotFoundError("ticket_id: no clocks for this ticket in your department");
+    }
+    return absl::OkStatus();
+  });
+  // The gate has put a department's own id into c.department (ApiPolicy department_field).
+  Handle("SlaService/ListAtRisk",
+         [this](const Caller& c, const v1::ListAtRiskRequest* req, v1::ListAtRiskResponse* resp) {
+           auto page = ReadPage(req->page(), 100, 1000);
+           if (!page.ok()) return page.status();
+           int min = req->min_percent_elapsed() <= 0 ? 75 : req->min_percent_elapsed();
+           auto r = engine_->AtRisk(c.department, min, page->size);
+           if (!r.ok()) return r.status();
+           for (auto& clock : *r) *resp->add_clocks() = std::move(clock);
+           return absl::OkStatus();
+         });
+  Handle("SlaService/ListCards",
+         [this](const Caller& c, const v1::ListCardsRequest* req, v1::ListCardsResponse* resp) {
+           auto page = ReadPage(req->page(), 100, 1000);
+           if (!page.ok()) return page.status();
+           absl::Time since = absl::InfinitePast();
+           if (req->has_since()) {
+             since = absl::FromUnixMillis(
+                 google::protobuf::util::TimeUtil::TimestampToMilliseconds(req->since()));
+           }
+           auto r = engine_->Cards(c.department, since, page->size);
+           if (!r.ok()) return r.status();
+           for (auto& card : *r) *resp->add_cards() = std::move(card);
+           return absl::OkStatus();
+         });
+  Handle("SlaService/PreviewDeadline", [this](const Caller&, const v1::PreviewDeadlineRequest* req,
+                                              v1::PreviewDeadlineResponse* resp) {
+    return Fill(engine_->Preview(*req), resp);
+  });
 }
 
 }  // namespace hotline::sla

@@ -10,7 +10,7 @@ int main() {
   spec.name = "survey";
   spec.consumes = {hotline::kTicketsTopic};
   spec.setup = [](hotline::ServiceContext& ctx) {
-    ctx.grpc_services.push_back(std::make_unique<hotline::survey::SurveyServiceImpl>());
+    ctx.grpc_services.push_back(std::make_unique<hotline::survey::SurveyServiceImpl>(ctx.rpc));
     ctx.handler = hotline::MakeRecordingHandler(ctx);
     return absl::OkStatus();
   };

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "services/common/events.h"
+#include "services/common/log.h"
 
 using namespace hotline;
 
@@ -45,10 +46,18 @@ TEST_CASE("new envelopes carry a fresh v4 UUID, source, key and time") {
     ids.insert(e.event_id());
   }
   CHECK(ids.size() == 1000);
-  auto e = NewEnvelope("dispatch", "GZ-20261124-000001", 7, "00-abc-def-01");
+  const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto e = NewEnvelope("dispatch", "GZ-20261124-000001", 7, tp);
   CHECK(e.source() == "dispatch");
   CHECK(e.key() == "GZ-20261124-000001");
   CHECK(e.aggregate_version() == 7);
-  CHECK(e.traceparent() == "00-abc-def-01");
+  CHECK(e.traceparent() == tp);
+  // A malformed trace is dropped, not copied; without one, the thread's current trace is used.
+  CHECK(NewEnvelope("dispatch", "k", 1, "00-abc-def-01").traceparent().empty());
+  {
+    ScopedTrace trace(tp);
+    CHECK(NewEnvelope("sla_timer", "k", 1).traceparent() == tp);
+  }
+  CHECK(NewEnvelope("sla_timer", "k", 1).traceparent().empty());
   CHECK(e.occurred_at().seconds() > 1700000000);
 }

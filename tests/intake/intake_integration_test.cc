@@ -363,7 +363,7 @@ TEST_CASE("intake's metrics count outcomes and its logs never show a phone numbe
         std::string::npos);
   CHECK(metrics.find("outcome=\"merged\"") != std::string::npos);
   CHECK(metrics.find("outcome=\"rejected\"") != std::string::npos);
-  CHECK(metrics.find("hotline_intake_request_duration_seconds_bucket") != std::string::npos);
+  CHECK(metrics.find("hotline_grpc_server_handling_seconds_bucket{grpc_method=\"SubmitRequest\"") != std::string::npos);
   std::string log = S().intake.Log();
   CHECK(log.find("13812345678") == std::string::npos);
   CHECK(log.find("13700001111") == std::string::npos);
