@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/common/log.h"
+#include "services/common/tls.h"
 
 namespace hotline {
 namespace {
@@ -86,7 +87,9 @@ int RunService(const ServiceSpec& spec) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(config->grpc_addr, grpc::InsecureServerCredentials(), &grpc_port);
+  auto grpc_credentials = ServerCredentialsFromEnv(EnvReader());  // TLS unless explicitly plain
+  if (!grpc_credentials.ok()) return ConfigError(spec.name, grpc_credentials.status());
+  builder.AddListeningPort(config->grpc_addr, *grpc_credentials, &grpc_port);
   for (auto& svc : ctx.grpc_services) builder.RegisterService(svc.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
