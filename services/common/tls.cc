@@ -85,8 +85,8 @@ absl::StatusOr<KeyPair> LoadKeyPair(const std::string& cert_source, const std::s
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   ERR_clear_error();
   if (!key) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        key_source, ": '", key_path, "' holds no unencrypted PEM private key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(key_source, ": '", key_path, "' holds no unencrypted PEM private key"));
   }
   int match = X509_check_private_key(cert->get(), key.get());
   ERR_clear_error();
@@ -112,14 +112,14 @@ absl::StatusOr<std::string> LoadCa(const std::string& source, const std::string&
 absl::Status CheckNotBoth(bool plaintext, const std::string& cert, const std::string& key,
                           const std::string& ca, bool require) {
   if (!plaintext) return absl::OkStatus();
-  const char* other = !cert.empty() ? "HOTLINE_TLS_CERT"
+  const char* other = !cert.empty()  ? "HOTLINE_TLS_CERT"
                       : !key.empty() ? "HOTLINE_TLS_KEY"
                       : !ca.empty()  ? "HOTLINE_TLS_CA"
                       : require      ? "HOTLINE_TLS_CLIENT_AUTH=require"
                                      : nullptr;
   if (other == nullptr) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "HOTLINE_GRPC_PLAINTEXT: set together with ", other, "; choose plain text or TLS"));
+  return absl::InvalidArgumentError(absl::StrCat("HOTLINE_GRPC_PLAINTEXT: set together with ",
+                                                 other, "; choose plain text or TLS"));
 }
 
 }  // namespace
@@ -146,8 +146,7 @@ absl::StatusOr<ServerTlsConfig> LoadServerTlsConfig(const EnvReader& env) {
         absl::StrCat("HOTLINE_TLS_CLIENT_AUTH: '", *auth, "' is not one of require, none"));
   }
   c.require_client_cert = mode == "require";
-  if (auto s = CheckNotBoth(c.plaintext, c.cert_path, c.key_path, c.ca_path,
-                            c.require_client_cert);
+  if (auto s = CheckNotBoth(c.plaintext, c.cert_path, c.key_path, c.ca_path, c.require_client_cert);
       !s.ok()) {
     return s;
   }
@@ -193,8 +192,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromEn
   auto config = LoadServerTlsConfig(env);
   if (!config.ok()) return config.status();
   if (config->plaintext) {
-    LogWarn("gRPC IN PLAIN TEXT (HOTLINE_GRPC_PLAINTEXT=1): tokens and personal data cross the "
-            "network unencrypted. Development, or behind a mesh that encrypts traffic, only.");
+    LogWarn(
+        "gRPC IN PLAIN TEXT (HOTLINE_GRPC_PLAINTEXT=1): tokens and personal data cross the "
+        "network unencrypted. Development, or behind a mesh that encrypts traffic, only.");
   } else {
     LogInfo("gRPC over TLS", {{"cert", config->cert_path},
                               {"client_auth", config->require_client_cert ? "require" : "none"}});
@@ -273,16 +273,15 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
     ssl.pem_root_certs = *std::move(ca);
   }
   if (options.cert_path.empty() != options.key_path.empty()) {
-    const std::string& missing = options.cert_path.empty() ? options.cert_source
-                                                           : options.key_source;
-    const std::string& given = options.cert_path.empty() ? options.key_source
-                                                         : options.cert_source;
+    const std::string& missing =
+        options.cert_path.empty() ? options.cert_source : options.key_source;
+    const std::string& given = options.cert_path.empty() ? options.key_source : options.cert_source;
     return absl::InvalidArgumentError(
         absl::StrCat(missing, ": required with ", given, " (a client certificate and its key)"));
   }
   if (!options.cert_path.empty()) {
-    auto pair = LoadKeyPair(options.cert_source, options.cert_path, options.key_source,
-                            options.key_path);
+    auto pair =
+        LoadKeyPair(options.cert_source, options.cert_path, options.key_source, options.key_path);
     if (!pair.ok()) return pair.status();
     ssl.pem_cert_chain = std::move(pair->cert_pem);
     ssl.pem_private_key = std::move(pair->key_pem);
@@ -290,8 +289,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
   return grpc::SslCredentials(ssl);
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateClientChannel(
-    const std::string& target, const ClientTlsOptions& options, grpc::ChannelArguments args) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateClientChannel(const std::string& target,
+                                                                   const ClientTlsOptions& options,
+                                                                   grpc::ChannelArguments args) {
   auto creds = MakeChannelCredentials(options);
   if (!creds.ok()) return creds.status();
   if (!options.plaintext && !options.server_name.empty()) {

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "services/common/config.h"
@@ -48,8 +48,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromEn
 
 struct ClientTlsOptions {
   bool plaintext = false;
-  std::string ca_path;      // empty: the system's trusted roots
-  std::string cert_path;    // with key_path: present a client certificate (mTLS)
+  std::string ca_path;    // empty: the system's trusted roots
+  std::string cert_path;  // with key_path: present a client certificate (mTLS)
   std::string key_path;
   std::string server_name;  // empty: the host of the target
   // Where each value came from, for error messages: a variable name or a tool's flag.
@@ -64,11 +64,11 @@ absl::StatusOr<ClientTlsOptions> ClientTlsFromEnv(const EnvReader& env);
 
 // A tool's command-line flags for the same settings; a flag wins over its variable.
 struct ClientTlsFlags {
-  bool plaintext = false;  // --plaintext
-  std::string ca;          // --tls-ca
-  std::string cert;        // --tls-cert
-  std::string key;         // --tls-key
-  std::string server_name; // --tls-server-name
+  bool plaintext = false;   // --plaintext
+  std::string ca;           // --tls-ca
+  std::string cert;         // --tls-cert
+  std::string key;          // --tls-key
+  std::string server_name;  // --tls-server-name
 };
 
 // ClientTlsFromEnv overlaid with `flags`. A --tls-* flag turns TLS on even when

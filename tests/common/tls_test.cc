@@ -1,6 +1,8 @@
 // TLS and mutual TLS for gRPC, against a real service binary (hotline-ivr-routing, the lightest)
 // with certificates made here by `openssl`: a CA, a server certificate for 127.0.0.1/localhost,
 // a client certificate from the same CA, and a self-signed "rogue" client certificate.
+#include "services/common/tls.h"
+
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -11,7 +13,6 @@
 #include <string>
 
 #include "services/common/config.h"
-#include "services/common/tls.h"
 #include "tests/support/processes.h"
 #include "tests/support/service_process.h"
 
@@ -27,12 +28,12 @@ bool HaveOpenssl() {
 }
 
 // Catch2 v2 has no SKIP: warn and pass, so a machine without openssl says why nothing ran.
-#define SKIP_WITHOUT_OPENSSL()                                                     \
-  do {                                                                             \
-    if (!HaveOpenssl()) {                                                          \
-      WARN("SKIP: openssl not installed (tools/install-deps installs it)");        \
-      return;                                                                      \
-    }                                                                              \
+#define SKIP_WITHOUT_OPENSSL()                                              \
+  do {                                                                      \
+    if (!HaveOpenssl()) {                                                   \
+      WARN("SKIP: openssl not installed (tools/install-deps installs it)"); \
+      return;                                                               \
+    }                                                                       \
   } while (0)
 
 // Certificates for one test run. P-256 keys: generating them takes milliseconds, unlike RSA.
@@ -48,16 +49,25 @@ struct Certs {
                                         "extendedKeyUsage=serverAuth\n";
     std::ofstream(d + "/client.ext") << "extendedKeyUsage=clientAuth\n";
     const std::string script =
-        "set -e; cd '" + d + "'; "
-        "openssl req -x509" + ec + " -keyout ca.key -out ca.crt -days 2 -subj '/CN=Hotline Test CA'"
+        "set -e; cd '" + d +
+        "'; "
+        "openssl req -x509" +
+        ec +
+        " -keyout ca.key -out ca.crt -days 2 -subj '/CN=Hotline Test CA'"
         " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign; "
-        "openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=localhost; "
+        "openssl req" +
+        ec +
+        " -keyout server.key -out server.csr -subj /CN=localhost; "
         "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 2"
         " -extfile server.ext -out server.crt; "
-        "openssl req" + ec + " -keyout client.key -out client.csr -subj /CN=hotlinectl; "
+        "openssl req" +
+        ec +
+        " -keyout client.key -out client.csr -subj /CN=hotlinectl; "
         "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -set_serial 3 -days 2"
         " -extfile client.ext -out client.crt; "
-        "openssl req -x509" + ec + " -keyout rogue.key -out rogue.crt -days 2 -subj /CN=rogue"
+        "openssl req -x509" +
+        ec +
+        " -keyout rogue.key -out rogue.crt -days 2 -subj /CN=rogue"
         " -addext extendedKeyUsage=clientAuth; "
         "echo 'not a certificate' > garbage.pem";
     int rc = 0;
@@ -77,9 +87,8 @@ EnvReader FakeEnv(std::map<std::string, std::string> vars) {
 // `hotline-health FLAGS ADDR`: exit code and what it printed (stdout and stderr).
 std::pair<int, std::string> Health(const std::string& addr, const std::string& flags) {
   int rc = 0;
-  std::string out = Run(std::string(HOTLINE_HEALTH_BIN) + " " + flags +
-                            " --timeout-ms 3000 " + addr + " 2>&1",
-                        &rc);
+  std::string out = Run(
+      std::string(HOTLINE_HEALTH_BIN) + " " + flags + " --timeout-ms 3000 " + addr + " 2>&1", &rc);
   return {rc, out};
 }
 
@@ -89,8 +98,8 @@ struct Stack {
   RedisServer redis;
   DevBroker broker{1};
   std::string ca_flags = "--tls-ca " + certs.P("ca.crt");
-  std::string client_flags = ca_flags + " --tls-cert " + certs.P("client.crt") + " --tls-key " +
-                             certs.P("client.key");
+  std::string client_flags =
+      ca_flags + " --tls-cert " + certs.P("client.crt") + " --tls-key " + certs.P("client.key");
   std::unique_ptr<ServiceProcess> tls, mtls;
 
   Stack() {
@@ -101,16 +110,15 @@ struct Stack {
         "HOTLINE_TLS_KEY=" + certs.P("server.key")};
     tls = std::make_unique<ServiceProcess>(
         HOTLINE_IVR_ROUTING_BIN, "redis://127.0.0.1:" + std::to_string(redis.port()) + "/1",
-        broker.bootstrap(), server_env,
-        std::vector<std::string>{"--tls-ca", certs.P("ca.crt")});
+        broker.bootstrap(), server_env, std::vector<std::string>{"--tls-ca", certs.P("ca.crt")});
     std::vector<std::string> mtls_env = server_env;
     mtls_env.push_back("HOTLINE_TLS_CA=" + certs.P("ca.crt"));
     mtls_env.push_back("HOTLINE_TLS_CLIENT_AUTH=require");
     mtls = std::make_unique<ServiceProcess>(
         HOTLINE_IVR_ROUTING_BIN, "redis://127.0.0.1:" + std::to_string(redis.port()) + "/2",
         broker.bootstrap(), mtls_env,
-        std::vector<std::string>{"--tls-ca", certs.P("ca.crt"), "--tls-cert",
-                                 certs.P("client.crt"), "--tls-key", certs.P("client.key")});
+        std::vector<std::string>{"--tls-ca", certs.P("ca.crt"), "--tls-cert", certs.P("client.crt"),
+                                 "--tls-key", certs.P("client.key")});
   }
 };
 
@@ -166,8 +174,7 @@ TEST_CASE("server TLS settings: explicit plain text or a certificate, errors nam
   CHECK_THAT(message({{"HOTLINE_TLS_CLIENT_AUTH", "require"}}),
              Catch::StartsWith("HOTLINE_TLS_CA: required by HOTLINE_TLS_CLIENT_AUTH=require"));
   CHECK_THAT(message({{"HOTLINE_TLS_CERT", c.P("missing.crt")}}),
-             Catch::StartsWith("HOTLINE_TLS_CERT: cannot read") &&
-                 Catch::Contains("No such file"));
+             Catch::StartsWith("HOTLINE_TLS_CERT: cannot read") && Catch::Contains("No such file"));
   CHECK_THAT(message({{"HOTLINE_TLS_CERT", c.P("garbage.pem")}}),
              Catch::StartsWith("HOTLINE_TLS_CERT:") && Catch::Contains("no PEM certificate"));
   CHECK_THAT(message({{"HOTLINE_TLS_KEY", c.P("client.key")}}),
@@ -262,14 +269,13 @@ TEST_CASE("a service with a bad certificate path refuses to start, exit 2, namin
   SKIP_WITHOUT_OPENSSL();
   TempDir dir;
   const std::string log = dir.path() + "/service.log";
-  ChildProcess proc(
-      {HOTLINE_IVR_ROUTING_BIN}, log,
-      {"HOTLINE_GRPC_ADDR=127.0.0.1:" + std::to_string(FreePort()),
-       "HOTLINE_METRICS_ADDR=127.0.0.1:" + std::to_string(FreePort()),
-       "REDIS_URL=redis://127.0.0.1:" + std::to_string(S().redis.port()) + "/3",
-       "KAFKA_BROKERS=" + S().broker.bootstrap(), "HOTLINE_AUTH_DISABLED=1",
-       "HOTLINE_GRPC_PLAINTEXT=", "HOTLINE_TLS_CERT=" + dir.path() + "/no-such.crt",
-       "HOTLINE_TLS_KEY=" + S().certs.P("server.key")});
+  ChildProcess proc({HOTLINE_IVR_ROUTING_BIN}, log,
+                    {"HOTLINE_GRPC_ADDR=127.0.0.1:" + std::to_string(FreePort()),
+                     "HOTLINE_METRICS_ADDR=127.0.0.1:" + std::to_string(FreePort()),
+                     "REDIS_URL=redis://127.0.0.1:" + std::to_string(S().redis.port()) + "/3",
+                     "KAFKA_BROKERS=" + S().broker.bootstrap(), "HOTLINE_AUTH_DISABLED=1",
+                     "HOTLINE_GRPC_PLAINTEXT=", "HOTLINE_TLS_CERT=" + dir.path() + "/no-such.crt",
+                     "HOTLINE_TLS_KEY=" + S().certs.P("server.key")});
   REQUIRE(WaitFor([&] { return !proc.Running(); }, std::chrono::seconds(10)));
   int status = proc.Stop();
   REQUIRE(WIFEXITED(status));
