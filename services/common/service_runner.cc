@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/common/log.h"
+#include "services/common/tls.h"
 
 namespace hotline {
 namespace {
@@ -59,6 +60,8 @@ int RunService(const ServiceSpec& spec) {
   if (!config.ok()) return ConfigError(spec.name, config.status());
   auto endpoint = ParseRedisUrl(config->redis_url);
   if (!endpoint.ok()) return ConfigError(spec.name, endpoint.status());
+  auto grpc_credentials = ServerCredentialsFromEnv(EnvReader());  // TLS unless explicitly plain
+  if (!grpc_credentials.ok()) return ConfigError(spec.name, grpc_credentials.status());
   InitLogging(spec.name, config->instance_id, ParseLogLevel(config->log_level));
 
   auto metrics = Metrics::Start(spec.name, config->metrics_addr);
@@ -116,7 +119,7 @@ int RunService(const ServiceSpec& spec) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(config->grpc_addr, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(config->grpc_addr, *grpc_credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config->grpc_max_message_bytes));
   for (auto& svc : ctx.grpc_services) builder.RegisterService(svc.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -43,7 +43,7 @@ echo "ok   - launcher reported all six services SERVING"
 services=(intake ivr_routing dispatch sla_timer survey analytics)
 for i in "${!services[@]}"; do
   s=${services[$i]}
-  check "$s health SERVING" "$build/tools/hotline-health" "127.0.0.1:$((port_base + 1 + i))"
+  check "$s health SERVING" "$build/tools/hotline-health" --plaintext "127.0.0.1:$((port_base + 1 + i))"
   metrics=$(curl -sf "http://127.0.0.1:$((port_base + 101 + i))/metrics")
   check "$s /metrics has hotline_${s}_build_info" grep -q "^hotline_${s}_build_info{" <<<"$metrics"
   check "$s /metrics reports Redis and Kafka up" \

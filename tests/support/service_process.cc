@@ -10,8 +10,10 @@ namespace hotline::testing {
 
 ServiceProcess::ServiceProcess(const std::string& binary, const std::string& redis_url,
                                const std::string& bootstrap,
-                               const std::vector<std::string>& extra_env)
-    : binary_(binary), log_(dir_.path() + "/service.log"), grpc_port_(FreePort()),
+                               const std::vector<std::string>& extra_env,
+                               const std::vector<std::string>& health_flags)
+    : binary_(binary), health_flags_(health_flags), log_(dir_.path() + "/service.log"),
+      grpc_port_(FreePort()),
       metrics_port_(FreePort()) {
   env_ = {"HOTLINE_GRPC_ADDR=127.0.0.1:" + std::to_string(grpc_port_),
           "HOTLINE_METRICS_ADDR=127.0.0.1:" + std::to_string(metrics_port_),
@@ -21,7 +23,9 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& red
           "KAFKA_HEARTBEAT_INTERVAL_MS=500",
           "HOTLINE_SHUTDOWN_GRACE_MS=2000",
           // Tests that exercise authentication pass HOTLINE_AUTH_TOKENS_FILE, which wins.
-          "HOTLINE_AUTH_DISABLED=1"};
+          "HOTLINE_AUTH_DISABLED=1",
+          // Plain-text gRPC on loopback, explicitly; TLS tests override it (a later entry wins).
+          "HOTLINE_GRPC_PLAINTEXT=1"};
   env_.insert(env_.end(), extra_env.begin(), extra_env.end());
   Launch();
   if (!WaitServing()) {
@@ -39,15 +43,19 @@ void ServiceProcess::Restart() {
 }
 
 bool ServiceProcess::WaitServing(int timeout_ms) {
-  return WaitFor([&] { return proc_->Running() && HealthCheck(grpc_addr(), 500) == 0; },
+  const std::vector<std::string> flags =
+      health_flags_.empty() ? std::vector<std::string>{"--plaintext"} : health_flags_;
+  return WaitFor([&] { return proc_->Running() && HealthCheck(grpc_addr(), 500, flags) == 0; },
                  std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(100));
 }
 
-int HealthCheck(const std::string& addr, int timeout_ms) {
+int HealthCheck(const std::string& addr, int timeout_ms, const std::vector<std::string>& flags) {
+  std::string cmd = HOTLINE_HEALTH_BIN;
+  // Single-quoted for the shell: the flags are test-made paths without quotes in them.
+  for (const auto& f : flags) cmd += " '" + f + "'";
+  cmd += " --timeout-ms " + std::to_string(timeout_ms) + " " + addr;
   int rc = 0;
-  Run(std::string(HOTLINE_HEALTH_BIN) + " " + addr + " '' " + std::to_string(timeout_ms) +
-          " >/dev/null 2>&1",
-      &rc);
+  Run(cmd + " >/dev/null 2>&1", &rc);
   return rc;
 }
 

@@ -11,10 +11,14 @@ namespace hotline::testing {
 // One of our service binaries started for real, configured like tools/hotline-up does it
 // (own Redis, the dev broker, short group timeouts), and waited for until its gRPC health
 // check says SERVING. Its log stays in a temp dir and is printed by Log() on failure.
+// gRPC is plain text (HOTLINE_GRPC_PLAINTEXT=1) unless `extra_env` says otherwise; a test that
+// turns TLS on passes the flags hotline-health needs to reach it (--tls-ca ... ) as
+// `health_flags`.
 class ServiceProcess {
  public:
   ServiceProcess(const std::string& binary, const std::string& redis_url,
-                 const std::string& bootstrap, const std::vector<std::string>& extra_env = {});
+                 const std::string& bootstrap, const std::vector<std::string>& extra_env = {},
+                 const std::vector<std::string>& health_flags = {});
   ~ServiceProcess();
 
   std::string grpc_addr() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
@@ -30,14 +34,17 @@ class ServiceProcess {
   TempDir dir_;
   std::string binary_;
   std::vector<std::string> env_;
+  std::vector<std::string> health_flags_;
   std::string log_;
   int grpc_port_;
   int metrics_port_;
   std::unique_ptr<ChildProcess> proc_;
 };
 
-// Exit code of `hotline-health ADDR` (0 = SERVING).
-int HealthCheck(const std::string& addr, int timeout_ms = 1000);
+// Exit code of `hotline-health [FLAGS] ADDR` (0 = SERVING; 2 = unreachable or refused). Without
+// TLS flags it speaks plain text (--plaintext), as ServiceProcess starts services by default.
+int HealthCheck(const std::string& addr, int timeout_ms = 1000,
+                const std::vector<std::string>& flags = {"--plaintext"});
 
 // Runs a shell command, returns its stdout; *exit_code gets the exit status.
 std::string Run(const std::string& cmd, int* exit_code = nullptr);

@@ -11,10 +11,13 @@
 //
 // --addr defaults to $HOTLINE_INTAKE_ADDR, then 127.0.0.1:17001 (tools/hotline-up's intake).
 // --token (or $HOTLINE_TOKEN) is sent as "authorization: Bearer <token>" when auth is on.
+// gRPC is TLS unless --plaintext or HOTLINE_GRPC_PLAINTEXT=1 (--tls-* flags, or HOTLINE_TLS_*).
+// Flags are checked strictly: an unknown or malformed one exits 2 with its name (--help).
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -23,11 +26,13 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "hotline/v1/intake.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/text.h"
+#include "services/common/tls.h"
 
 namespace {
 
@@ -43,10 +48,102 @@ struct Options {
   std::map<std::string, std::string> flags;
 };
 
-int Usage() {
-  std::cerr << "usage: hotlinectl [--addr HOST:PORT] [--json] "
-               "submit|get|track|list|search|feed ...  (see the top of tools/hotlinectl/main.cc)\n";
+const char kUsage[] =
+    "usage: hotlinectl [FLAGS] COMMAND ...\n"
+    "commands:\n"
+    "  submit --channel CHANNEL --text TEXT [--phone P] [--name N] [--email E]\n"
+    "         [--district D] [--address A] [--type TYPE] [--call-id C] [--key IDEMPOTENCY_KEY]\n"
+    "  get ID_OR_NUMBER\n"
+    "  track NUMBER CODE\n"
+    "  list PHONE\n"
+    "  search QUERY\n"
+    "  feed FILE.jsonl         submit every line (proto JSON of SubmitRequestRequest)\n"
+    "flags:\n"
+    "  --addr HOST:PORT        intake's gRPC address (default $HOTLINE_INTAKE_ADDR,\n"
+    "                          else 127.0.0.1:17001)\n"
+    "  --token TOKEN           bearer token (default $HOTLINE_TOKEN)\n"
+    "  --timeout-ms N          deadline per call, 1..600000 (default 5000)\n"
+    "  --json                  print responses as JSON\n";
+
+void PrintUsage(std::ostream& out) {
+  out << kUsage << hotline::kClientTlsFlagsUsage << "  -h, --help              this text\n";
+}
+
+int BadUsage(const std::string& message) {
+  std::cerr << "hotlinectl: " << message << " (see --help)\n";
   return 2;
+}
+
+// Flags only `submit` takes; the rest of the value flags are global.
+const char* const kSubmitFlags[] = {"channel", "text",     "phone",   "name", "email",
+                                    "district", "address", "type", "call-id", "key"};
+
+bool IsSubmitFlag(const std::string& name) {
+  for (const char* f : kSubmitFlags) {
+    if (name == f) return true;
+  }
+  return false;
+}
+
+// Parses argv strictly. Returns -1 to go on, else the exit code (0 for --help).
+int Parse(int argc, char** argv, Options* o, hotline::ClientTlsFlags* tls) {
+  std::string timeout_text;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      PrintUsage(std::cout);
+      return 0;
+    }
+    if (a == "--") {  // the rest are arguments, even if they start with '-'
+      for (++i; i < argc; ++i) o->args.push_back(argv[i]);
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      o->args.push_back(a);
+      continue;
+    }
+    std::string name = a, value;
+    bool has_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    }
+    if (name == "--json" || name == "--plaintext") {
+      if (has_value) return BadUsage(name + ": takes no value");
+      (name == "--json" ? o->json : tls->plaintext) = true;
+      continue;
+    }
+    const std::string key = name.rfind("--", 0) == 0 ? name.substr(2) : "";
+    std::string* dest = key == "addr"              ? &o->addr
+                        : key == "token"           ? &o->token
+                        : key == "timeout-ms"      ? &timeout_text
+                        : key == "tls-ca"          ? &tls->ca
+                        : key == "tls-cert"        ? &tls->cert
+                        : key == "tls-key"         ? &tls->key
+                        : key == "tls-server-name" ? &tls->server_name
+                        : IsSubmitFlag(key)        ? &o->flags[key]
+                                                   : nullptr;
+    if (dest == nullptr) return BadUsage("unknown flag " + name);
+    if (!has_value) {
+      if (i + 1 >= argc) return BadUsage(name + ": needs a value");
+      value = argv[++i];
+    }
+    *dest = value;
+  }
+  if (!timeout_text.empty()) {
+    int64_t ms = 0;
+    if (!absl::SimpleAtoi(timeout_text, &ms) || ms < 1 || ms > 600000) {
+      return BadUsage("--timeout-ms: '" + timeout_text +
+                      "' is not a number of milliseconds in 1..600000");
+    }
+    o->timeout_ms = static_cast<int>(ms);
+  }
+  if (o->args.empty()) return BadUsage("a command is required");
+  if (o->args[0] != "submit" && !o->flags.empty()) {
+    return BadUsage("--" + o->flags.begin()->first + ": only for submit");
+  }
+  return -1;
 }
 
 std::string Short(const std::string& s, size_t chars) {
@@ -223,24 +320,13 @@ int main(int argc, char** argv) {
   o.addr = env && *env ? env : "127.0.0.1:17001";
   const char* token = std::getenv("HOTLINE_TOKEN");
   if (token) o.token = token;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--json") {
-      o.json = true;
-    } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
-      std::string k = a.substr(2), v = argv[++i];
-      if (k == "addr") o.addr = v;
-      else if (k == "token") o.token = v;
-      else if (k == "timeout-ms") o.timeout_ms = std::atoi(v.c_str());
-      else o.flags[k] = v;
-    } else if (a == "-h" || a == "--help") {
-      return Usage();
-    } else {
-      o.args.push_back(a);
-    }
-  }
-  if (o.args.empty()) return Usage();
-  auto stub = IntakeService::NewStub(grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials()));
+  hotline::ClientTlsFlags tls_flags;
+  if (int rc = Parse(argc, argv, &o, &tls_flags); rc >= 0) return rc;
+  auto tls = hotline::ClientTlsFromEnvAndFlags(hotline::EnvReader(), tls_flags);
+  if (!tls.ok()) return BadUsage(std::string(tls.status().message()));
+  auto channel = hotline::CreateClientChannel(o.addr, *tls);
+  if (!channel.ok()) return BadUsage(std::string(channel.status().message()));
+  auto stub = IntakeService::NewStub(*channel);
   const std::string& cmd = o.args[0];
   if (cmd == "submit") return Submit(*stub, o);
   if (cmd == "feed" && o.args.size() == 2) return Feed(*stub, o, o.args[1]);
@@ -300,5 +386,5 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  return Usage();
+  return BadUsage("unknown command or wrong number of arguments: " + cmd);
 }
