@@ -161,7 +161,7 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
     p->set_channel(t.channel());
     p->set_type(t.type());
     p->set_urgency(t.urgency());
-    p->set_text(RedactPhones(t.text()));
+    p->set_text(RedactPersonalData(t.text()));
     *p->mutable_location() = t.location();
     *p->mutable_contact() = *masked;
     p->set_call_id(t.call_id());
@@ -253,7 +253,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
     rec->version++;
     auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);
     ev.mutable_ticket_supplemented()->set_ticket_id(rec->ticket.ticket_id());
-    ev.mutable_ticket_supplemented()->set_text(RedactPhones(req.text()));
+    ev.mutable_ticket_supplemented()->set_text(RedactPersonalData(req.text()));
     auto st = store_->Update(*rec, expected, {ev});
     if (st.ok()) return rec->ticket;
     if (!absl::IsAborted(st)) return st;
@@ -278,7 +278,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Withdraw(const v1::WithdrawTicketRequest&
     rec->version++;
     auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);
     ev.mutable_ticket_withdrawn()->set_ticket_id(rec->ticket.ticket_id());
-    ev.mutable_ticket_withdrawn()->set_reason(req.reason());
+    ev.mutable_ticket_withdrawn()->set_reason(RedactPersonalData(req.reason()));
     auto st = store_->Update(*rec, expected, {ev});
     if (st.ok()) return rec->ticket;
     if (!absl::IsAborted(st)) return st;

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "services/common/events.h"
 #include "services/common/log.h"
+#include "services/common/text.h"
 
 namespace hotline::intake {
 namespace {
@@ -93,7 +94,7 @@ std::string Open311RequestJson(const v1::Ticket& t) {
       "{\"service_request_id\":", Q(t.ticket_number()), ",\"status\":", Q(closed ? "closed" : "open"),
       ",\"status_notes\":", notes.empty() ? "null" : Q(notes),
       ",\"service_name\":", svc ? Q(svc->name) : "null", ",\"service_code\":", svc ? Q(svc->code) : "null",
-      ",\"description\":", Q(RedactPhones(t.text())), ",\"agency_responsible\":null,\"service_notice\":null",
+      ",\"description\":", Q(RedactPersonalData(t.text())), ",\"agency_responsible\":null,\"service_notice\":null",
       ",\"requested_datetime\":", Iso(t.created_at()), ",\"updated_datetime\":", Iso(t.created_at()),
       ",\"expected_datetime\":null,\"address\":", Q(t.location().address()),
       ",\"address_id\":null,\"zipcode\":null");

@@ -113,6 +113,45 @@ TEST_CASE("a submitted request yields one ticket and exactly one TicketCreated")
   CHECK(events[0].SerializeAsString().find("张三") == std::string::npos);
 }
 
+TEST_CASE("e-mail addresses and ID-card numbers in the text reach Kafka masked, intake keeps them") {
+  auto req = Request("it-pii-1",
+                     "我的邮箱是 zhang.san@example.com，身份证号 110105199003071234，"
+                     "小区门口井盖松动，订单号 202403151234567890 与此无关");
+  v1::SubmitRequestResponse resp;
+  REQUIRE(S().stub->SubmitRequest(Ctx().get(), req, &resp).ok());
+  auto events = EventsFor(resp.ticket().ticket_id());
+  REQUIRE(events.size() == 1);
+  REQUIRE(events[0].has_ticket_created());
+  const std::string& text = events[0].ticket_created().text();
+  INFO(text);
+  CHECK(text.find("zhang.san@example.com") == std::string::npos);
+  CHECK(text.find("z***@example.com") != std::string::npos);
+  CHECK(text.find("110105199003071234") == std::string::npos);
+  CHECK(text.find("110***********1234") != std::string::npos);
+  CHECK(text.find("202403151234567890") != std::string::npos);  // an order number is not personal
+  CHECK(events[0].SerializeAsString().find("zhang.san") == std::string::npos);
+
+  // The call-taker still reads what the citizen wrote.
+  v1::GetTicketRequest get;
+  get.set_ticket_id(resp.ticket().ticket_id());
+  v1::GetTicketResponse got;
+  REQUIRE(S().stub->GetTicket(Ctx().get(), get, &got).ok());
+  CHECK(got.ticket().text() == req.text());
+
+  // A supplement is masked the same way.
+  v1::AddSupplementRequest ar;
+  ar.set_ticket_id(resp.ticket().ticket_id());
+  ar.set_verification_code(resp.verification_code());
+  ar.set_text("补充：也可以发邮件到 li.si@example.org，身份证 11010519900307123X");
+  ar.set_idempotency_key("it-pii-supp-1");
+  v1::AddSupplementResponse aresp;
+  REQUIRE(S().stub->AddSupplement(Ctx().get(), ar, &aresp).ok());
+  events = EventsFor(resp.ticket().ticket_id(), 2);
+  REQUIRE(events.size() == 2);
+  REQUIRE(events[1].has_ticket_supplemented());
+  CHECK(events[1].ticket_supplemented().text() == "补充：也可以发邮件到 l***@example.org，身份证 110***********123X");
+}
+
 TEST_CASE("the same idempotency key twice yields one ticket and one event") {
   auto req = Request("it-idem-1", "西山大道12号小区垃圾桶满了好几天没人清运，臭味很大");
   v1::SubmitRequestResponse first, second;
