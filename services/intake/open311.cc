@@ -93,11 +93,22 @@ HttpResponse Error(const absl::Status& s) {
   return Error(http, std::string(s.message()));
 }
 
-// A form or query parameter, URL-decoded (civetweb's decoder); "" when absent.
-std::string Param(const std::string& data, const char* name) {
-  std::vector<char> buf(data.size() + 1);
-  int n = mg_get_var2(data.data(), data.size(), name, buf.data(), buf.size(), 0);
+std::string UrlDecode(absl::string_view s) {
+  std::vector<char> buf(s.size() + 1);
+  int n = mg_url_decode(s.data(), static_cast<int>(s.size()), buf.data(), static_cast<int>(buf.size()),
+                        /*is_form_url_encoded=*/1);
   return n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : "";
+}
+
+// The first form or query parameter called `name`, URL-decoded (civetweb's decoder), "" when
+// absent. Names are decoded too: clients differ in whether they encode "attribute[district]".
+std::string Param(const std::string& data, const char* name) {
+  for (absl::string_view pair : absl::StrSplit(data, '&', absl::SkipEmpty())) {
+    auto eq = pair.find('=');
+    if (UrlDecode(pair.substr(0, eq)) != name) continue;
+    return eq == absl::string_view::npos ? "" : UrlDecode(pair.substr(eq + 1));
+  }
+  return "";
 }
 
 }  // namespace
