@@ -68,14 +68,15 @@ bool SendAll(int fd, const std::string& data, absl::Time deadline) {
 }
 
 std::string Serialize(const HttpResponse& r) {
-  return absl::StrCat("HTTP/1.1 ", r.status, " ", HttpReason(r.status), "\r\nContent-Type: ", r.content_type,
-                      "\r\nContent-Length: ", r.body.size(),
+  return absl::StrCat("HTTP/1.1 ", r.status, " ", HttpReason(r.status),
+                      "\r\nContent-Type: ", r.content_type, "\r\nContent-Length: ", r.body.size(),
                       "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n", r.body);
 }
 
 HttpResponse ErrorResponse(int status, const std::string& description) {
   // The JSON shape Open311 uses for errors; `description` is our own fixed text.
-  return HttpResponse{status, absl::StrCat("[{\"code\":", status, ",\"description\":\"", description, "\"}]")};
+  return HttpResponse{
+      status, absl::StrCat("[{\"code\":", status, ",\"description\":\"", description, "\"}]")};
 }
 
 // Drops what the client still sends (bounded); the caller closes.
@@ -117,7 +118,8 @@ bool ParseHead(absl::string_view head, HttpRequest* req) {
     std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
     if (name == "content-length") {
       int64_t n = 0;
-      if (!absl::SimpleAtoi(value, &n) || n < 0 || value.find_first_not_of("0123456789") != std::string::npos) {
+      if (!absl::SimpleAtoi(value, &n) || n < 0 ||
+          value.find_first_not_of("0123456789") != std::string::npos) {
         return false;
       }
       if (req->content_length >= 0 && req->content_length != n) return false;  // smuggling
@@ -139,12 +141,13 @@ class SocketBodyReader final : public BodyReader {
   absl::StatusOr<std::string> Read() override {
     if (done_) return body_;
     if (req_.chunked) {
-      return absl::FailedPreconditionError("Content-Length: required; chunked bodies are not accepted");
+      return absl::FailedPreconditionError(
+          "Content-Length: required; chunked bodies are not accepted");
     }
     if (req_.content_length < 0) return absl::FailedPreconditionError("Content-Length: required");
     if (static_cast<uint64_t>(req_.content_length) > limits_.max_body_bytes) {
-      return absl::OutOfRangeError(absl::StrCat("body: ", req_.content_length, " bytes, at most ",
-                                                limits_.max_body_bytes));
+      return absl::OutOfRangeError(
+          absl::StrCat("body: ", req_.content_length, " bytes, at most ", limits_.max_body_bytes));
     }
     size_t want = static_cast<size_t>(req_.content_length);
     absl::Time deadline = absl::Now() + limits_.read_timeout;
@@ -191,36 +194,55 @@ int BodyErrorStatus(const absl::Status& s) {
 
 const char* HttpReason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return status < 500 ? "Bad Request" : "Internal Server Error";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 500 ? "Bad Request" : "Internal Server Error";
   }
 }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& addr, HttpLimits limits,
-                                                              Handler handler, RefusedHook refused) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& addr,
+                                                              HttpLimits limits, Handler handler,
+                                                              RefusedHook refused) {
   auto colon = addr.rfind(':');
-  if (colon == std::string::npos) return absl::InvalidArgumentError("address: not host:port: " + addr);
+  if (colon == std::string::npos)
+    return absl::InvalidArgumentError("address: not host:port: " + addr);
   std::string host = addr.substr(0, colon), port = addr.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* res = nullptr;
-  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
+      rc != 0) {
     return absl::InvalidArgumentError(absl::StrCat("address ", addr, ": ", gai_strerror(rc)));
   }
   std::unique_ptr<HttpServer> s(new HttpServer(limits, std::move(handler), std::move(refused)));
@@ -244,7 +266,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     close(fd);
     return absl::InternalError("pipe: " + std::string(strerror(errno)));
   }
-  for (int i = 0; i < limits.max_connections; ++i) s->workers_.emplace_back([p = s.get()] { p->Worker(); });
+  for (int i = 0; i < limits.max_connections; ++i)
+    s->workers_.emplace_back([p = s.get()] { p->Worker(); });
   s->acceptor_ = std::thread([p = s.get()] { p->AcceptLoop(); });
   return s;
 }
@@ -278,7 +301,12 @@ void HttpServer::AcceptLoop() {
     if (p[1].revents) break;
     if (!(p[0].revents & POLLIN)) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      // Out of descriptors: the listening socket stays readable, so wait instead of spinning.
+      if (errno == EMFILE || errno == ENFILE)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     bool busy;
     {
       absl::MutexLock lock(&mu_);
@@ -291,12 +319,14 @@ void HttpServer::AcceptLoop() {
     }
     if (busy) {
       // Answered here, without waiting for the request: a full server must not queue clients.
-      static const std::string kBusy = Serialize(ErrorResponse(503, "too many connections; retry shortly"));
+      static const std::string kBusy =
+          Serialize(ErrorResponse(503, "too many connections; retry shortly"));
       (void)!send(fd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       // No linger here (the acceptor must not wait): drop what already arrived, then close.
       shutdown(fd, SHUT_WR);
       char buf[16 * 1024];
-      while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {}
+      while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+      }
       close(fd);
       if (refused_) refused_("busy");
     }
@@ -331,7 +361,8 @@ void HttpServer::Serve(int fd) {
   // The head must arrive complete within read_timeout, however slowly it trickles in.
   while (head_end == std::string::npos) {
     if (buf.size() > limits_.max_header_bytes) {
-      (void)SendAll(fd, Serialize(ErrorResponse(431, "request head too large")), absl::Now() + limits_.read_timeout);
+      (void)SendAll(fd, Serialize(ErrorResponse(431, "request head too large")),
+                    absl::Now() + limits_.read_timeout);
       if (refused_) refused_("bad_request");
       Linger(fd, kLingerTime);
       return;
@@ -339,7 +370,8 @@ void HttpServer::Serve(int fd) {
     char chunk[4096];
     ssize_t r = RecvBy(fd, chunk, sizeof(chunk), deadline);
     if (r == -2) {
-      (void)SendAll(fd, Serialize(ErrorResponse(408, "request not received in time")), absl::Now() + absl::Seconds(1));
+      (void)SendAll(fd, Serialize(ErrorResponse(408, "request not received in time")),
+                    absl::Now() + absl::Seconds(1));
       if (refused_) refused_("timeout");
       return;
     }
@@ -350,7 +382,8 @@ void HttpServer::Serve(int fd) {
   }
   HttpRequest req;
   HttpResponse resp;
-  if (head_end > limits_.max_header_bytes || !ParseHead(absl::string_view(buf).substr(0, head_end), &req)) {
+  if (head_end > limits_.max_header_bytes ||
+      !ParseHead(absl::string_view(buf).substr(0, head_end), &req)) {
     resp = ErrorResponse(400, "malformed HTTP request");
     if (refused_) refused_("bad_request");
   } else {

@@ -29,8 +29,8 @@ struct HttpLimits {
 
 struct HttpRequest {
   std::string method;
-  std::string path;   // without the query
-  std::string query;  // after '?', still URL-encoded
+  std::string path;                            // without the query
+  std::string query;                           // after '?', still URL-encoded
   std::map<std::string, std::string> headers;  // names lower-cased
   int64_t content_length = -1;                 // -1: no Content-Length
   bool chunked = false;                        // any Transfer-Encoding
@@ -63,8 +63,9 @@ class HttpServer {
   using RefusedHook = std::function<void(const std::string& reason)>;
 
   // addr: "host:port" (port 0 picks a free one).
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const std::string& addr, HttpLimits limits,
-                                                           Handler handler, RefusedHook refused);
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const std::string& addr,
+                                                           HttpLimits limits, Handler handler,
+                                                           RefusedHook refused);
   ~HttpServer();
   // Stops accepting, cuts open connections short and joins every thread. Idempotent.
   void Stop();

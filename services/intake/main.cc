@@ -46,12 +46,8 @@ int main() {
     intake.metrics = std::make_unique<IntakeMetrics>(ctx.metrics->registry());
     intake.attempts = std::make_unique<RedisAttemptStore>(ctx.redis);
     intake.throttle = std::make_unique<VerificationThrottle>(
-        intake.attempts.get(), intake.config.verification, [](const Lockout& l) {
-          intake.metrics->CountLockout(l.scope);
-          hotline::LogWarn("verification code locked after too many wrong attempts",
-                           {{"scope", l.scope}, {"ticket", l.ticket}, {"caller", l.caller},
-                            {"until", absl::FormatTime(absl::RFC3339_sec, l.until, absl::UTCTimeZone())}});
-        });
+        intake.attempts.get(), intake.config.verification,
+        [](const Lockout& l) { intake.metrics->CountLockout(l.scope); });
     intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.throttle.get(),
                                                intake.config.core);
     ctx.grpc_services.push_back(

@@ -41,7 +41,8 @@ const ServiceDef kServices[] = {
 
 // Roles that may file requests, and roles that may read a ticket's full record.
 const std::set<Role> kMaySubmit = {Role::kChannel, Role::kService, Role::kSupervisor};
-const std::set<Role> kMayRead = {Role::kCallTaker, Role::kDispatcher, Role::kSupervisor, Role::kService};
+const std::set<Role> kMayRead = {Role::kCallTaker, Role::kDispatcher, Role::kSupervisor,
+                                 Role::kService};
 
 // Never throws: text that is not UTF-8 (it can only come from a client's own input echoed in
 // an error) is replaced, not refused.
@@ -78,11 +79,11 @@ HttpResponse Error(int status, const std::string& description) {
 }
 
 HttpResponse Error(const absl::Status& s) {
-  int http = absl::IsInvalidArgument(s) ? 400
-             : absl::IsNotFound(s)      ? 404
-             : absl::IsUnavailable(s)   ? 503
-             : absl::IsUnauthenticated(s) ? 401
-             : absl::IsPermissionDenied(s) ? 403
+  int http = absl::IsInvalidArgument(s)     ? 400
+             : absl::IsNotFound(s)          ? 404
+             : absl::IsUnavailable(s)       ? 503
+             : absl::IsUnauthenticated(s)   ? 401
+             : absl::IsPermissionDenied(s)  ? 403
              : absl::IsResourceExhausted(s) ? 429
                                             : 500;
   // Backend failures keep their text in the log, not in the answer.
@@ -95,8 +96,9 @@ HttpResponse Error(const absl::Status& s) {
 
 std::string UrlDecode(absl::string_view s) {
   std::vector<char> buf(s.size() + 1);
-  int n = mg_url_decode(s.data(), static_cast<int>(s.size()), buf.data(), static_cast<int>(buf.size()),
-                        /*is_form_url_encoded=*/1);
+  int n =
+      mg_url_decode(s.data(), static_cast<int>(s.size()), buf.data(), static_cast<int>(buf.size()),
+                    /*is_form_url_encoded=*/1);
   return n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : "";
 }
 
@@ -116,8 +118,10 @@ std::string Param(const std::string& data, const char* name) {
 std::string Open311RequestJson(const v1::Ticket& t, bool full) {
   const ServiceDef* svc = ServiceFor(t.type());
   std::string notes;
-  if (t.state() == v1::TICKET_STATE_MERGED) notes = "Merged with an earlier report of the same problem";
-  if (t.state() == v1::TICKET_STATE_DIRECT_ANSWERED) notes = "Answered from the knowledge base (" + t.knowledge_code() + ")";
+  if (t.state() == v1::TICKET_STATE_MERGED)
+    notes = "Merged with an earlier report of the same problem";
+  if (t.state() == v1::TICKET_STATE_DIRECT_ANSWERED)
+    notes = "Answered from the knowledge base (" + t.knowledge_code() + ")";
   if (t.state() == v1::TICKET_STATE_WITHDRAWN) notes = "Withdrawn by the requester";
   json j = {
       {"service_request_id", t.ticket_number()},
@@ -169,7 +173,8 @@ class Open311Handler {
       return Error(404, "no such Open311 resource: " + req.path);
     }
     if (req.method == "POST") {
-      if (req.path != prefix + "requests.json") return Error(404, "POST goes to /open311/v2/requests.json");
+      if (req.path != prefix + "requests.json")
+        return Error(404, "POST goes to /open311/v2/requests.json");
       return Submit(req, body);
     }
     return Error(405, "method: only GET and POST");
@@ -195,7 +200,8 @@ class Open311Handler {
     }
     if (key.empty()) return std::nullopt;  // development mode, no key: the public view
     auto who = auth_->AuthenticateToken(key);
-    if (!who.ok()) return absl::UnauthenticatedError("api_key: " + std::string(who.status().message()));
+    if (!who.ok())
+      return absl::UnauthenticatedError("api_key: " + std::string(who.status().message()));
     return std::optional<Principal>(*who);
   }
 
@@ -207,8 +213,13 @@ class Open311Handler {
   HttpResponse Services() {
     json out = json::array();
     for (const auto& s : kServices) {
-      out.push_back({{"service_code", s.code}, {"service_name", s.name}, {"description", s.description},
-                     {"metadata", false}, {"type", "realtime"}, {"keywords", ""}, {"group", "hotline"}});
+      out.push_back({{"service_code", s.code},
+                     {"service_name", s.name},
+                     {"description", s.description},
+                     {"metadata", false},
+                     {"type", "realtime"},
+                     {"keywords", ""},
+                     {"group", "hotline"}});
     }
     return Json(200, out);
   }
@@ -234,9 +245,9 @@ class Open311Handler {
     std::string code = Param(*body, "service_code");
     const ServiceDef* svc = ServiceByCode(code);
     if (svc == nullptr) {
-      return Error(absl::InvalidArgumentError(code.empty() ? "service_code: is required"
-                                                           : "service_code: '" + code +
-                                                                 "' is not one of GET services.json"));
+      return Error(absl::InvalidArgumentError(
+          code.empty() ? "service_code: is required"
+                       : "service_code: '" + code + "' is not one of GET services.json"));
     }
     v1::SubmitRequestRequest req;
     req.set_channel(v1::CHANNEL_APP);
@@ -348,15 +359,17 @@ class Open311Handler {
 };
 
 absl::StatusOr<std::unique_ptr<Open311Server>> Open311Server::Start(const std::string& addr,
-                                                                     const Open311Options& opts,
-                                                                     IntakeCore* core,
-                                                                     IntakeMetrics* metrics,
-                                                                     const Authenticator* auth) {
+                                                                    const Open311Options& opts,
+                                                                    IntakeCore* core,
+                                                                    IntakeMetrics* metrics,
+                                                                    const Authenticator* auth) {
   std::unique_ptr<Open311Server> s(new Open311Server());
   s->handler_ = std::make_unique<Open311Handler>(core, metrics, auth);
   auto http = HttpServer::Start(
       addr, opts.http,
-      [h = s->handler_.get()](const HttpRequest& req, BodyReader& body) { return h->Handle(req, body); },
+      [h = s->handler_.get()](const HttpRequest& req, BodyReader& body) {
+        return h->Handle(req, body);
+      },
       [metrics](const std::string& reason) { metrics->CountOpen311Refused(reason); });
   if (!http.ok()) {
     return absl::UnavailableError(absl::StrCat("INTAKE_OPEN311_ADDR: ", http.status().message()));

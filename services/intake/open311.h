@@ -33,10 +33,10 @@ struct Open311Options {
 class Open311Server {
  public:
   static absl::StatusOr<std::unique_ptr<Open311Server>> Start(const std::string& addr,
-                                                               const Open311Options& opts,
-                                                               IntakeCore* core,
-                                                               IntakeMetrics* metrics,
-                                                               const Authenticator* auth);
+                                                              const Open311Options& opts,
+                                                              IntakeCore* core,
+                                                              IntakeMetrics* metrics,
+                                                              const Authenticator* auth);
   ~Open311Server();
   void Stop();
   int port() const { return http_->port(); }

@@ -7,7 +7,9 @@ namespace {
 
 std::string CountKey(const std::string& k) { return "intake:va:" + k; }
 std::string LockKey(const std::string& k) { return "intake:vl:" + k; }
-std::string Ms(absl::Duration d) { return std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(d))); }
+std::string Ms(absl::Duration d) {
+  return std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
+}
 
 // A count that expired between Count and Uncount must not come back as a key without a TTL.
 constexpr char kUncount[] =

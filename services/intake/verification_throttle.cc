@@ -1,6 +1,7 @@
 #include "services/intake/verification_throttle.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/log.h"
 
 namespace hotline::intake {
 namespace {
@@ -19,9 +20,10 @@ absl::Status VerificationThrottle::LockedError(const std::string& scope,
   absl::Duration wait = absl::Ceil(remaining, absl::Seconds(1));
   absl::Time until = now_() + wait;
   return absl::ResourceExhaustedError(absl::StrCat(
-      "verification_code: too many wrong codes ", scope == "ticket" ? "for this ticket" : "from this caller",
-      "; locked, retry after ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", until, absl::UTCTimeZone()),
-      " (in ", absl::FormatDuration(wait), ")"));
+      "verification_code: too many wrong codes ",
+      scope == "ticket" ? "for this ticket" : "from this caller", "; locked, retry after ",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", until, absl::UTCTimeZone()), " (in ",
+      absl::FormatDuration(wait), ")"));
 }
 
 absl::Status VerificationThrottle::Begin(const std::string& ticket_key, const std::string& label,
@@ -40,9 +42,15 @@ absl::Status VerificationThrottle::Begin(const std::string& ticket_key, const st
     int64_t limit = i == 0 ? opts_.max_failures_per_ticket : opts_.max_failures_per_caller;
     if ((*counts)[i] <= limit) continue;
     if (auto s = store_->Lock(keys[i], opts_.lockout); !s.ok()) return s;
-    std::string scope = i == 0 ? "ticket" : "caller";
-    if (on_lockout_) on_lockout_(Lockout{scope, label, caller, now_() + opts_.lockout});
-    return LockedError(scope, opts_.lockout);
+    Lockout l{i == 0 ? "ticket" : "caller", label, caller, now_() + opts_.lockout};
+    // Who and which ticket, never the citizen: an operator can see an attack and its source.
+    LogWarn("verification code locked after too many wrong attempts",
+            {{"scope", l.scope},
+             {"ticket", l.ticket},
+             {"caller", l.caller},
+             {"until", absl::FormatTime(absl::RFC3339_sec, l.until, absl::UTCTimeZone())}});
+    if (on_lockout_) on_lockout_(l);
+    return LockedError(l.scope, opts_.lockout);
   }
   return absl::OkStatus();
 }

@@ -29,10 +29,10 @@ class AttemptStore {
 };
 
 struct ThrottleOptions {
-  int max_failures_per_ticket = 5;     // INTAKE_VERIFY_MAX_FAILURES
+  int max_failures_per_ticket = 5;  // INTAKE_VERIFY_MAX_FAILURES
   // A caller is an app or channel serving many citizens, so its budget is larger; it stops one
   // client spraying guesses over many tickets (5 each) from going unnoticed.
-  int max_failures_per_caller = 100;   // INTAKE_VERIFY_MAX_FAILURES_PER_CALLER
+  int max_failures_per_caller = 100;           // INTAKE_VERIFY_MAX_FAILURES_PER_CALLER
   absl::Duration window = absl::Minutes(15);   // INTAKE_VERIFY_WINDOW_SECONDS
   absl::Duration lockout = absl::Minutes(15);  // INTAKE_VERIFY_LOCKOUT_SECONDS
 };
@@ -51,6 +51,8 @@ struct Lockout {
 // attempts at one ticket within `window` lock that ticket's code for `lockout`; more than
 // `max_failures_per_caller` by one caller lock the caller. While locked, every attempt is refused
 // with RESOURCE_EXHAUSTED, the right code too (else the lock would still answer guesses).
+// A lockout is logged here (ticket as given and caller, no personal data) and reported to
+// `on_lockout` (the metric).
 class VerificationThrottle {
  public:
   VerificationThrottle(AttemptStore* store, ThrottleOptions opts,

@@ -1,10 +1,10 @@
 // The verification-code throttle's rules, on an in-memory store with a hand-moved clock.
+#include "services/intake/verification_throttle.h"
+
 #include <catch2/catch.hpp>
 #include <map>
 
 #include "absl/strings/match.h"
-
-#include "services/intake/verification_throttle.h"
 
 using namespace hotline::intake;
 
@@ -14,15 +14,18 @@ namespace {
 class FakeAttemptStore : public AttemptStore {
  public:
   explicit FakeAttemptStore(absl::Time* now) : now_(now) {}
-  absl::StatusOr<std::vector<absl::Duration>> LockRemaining(const std::vector<std::string>& keys) override {
+  absl::StatusOr<std::vector<absl::Duration>> LockRemaining(
+      const std::vector<std::string>& keys) override {
     std::vector<absl::Duration> out;
     for (const auto& k : keys) {
       auto it = locks_.find(k);
-      out.push_back(it == locks_.end() || it->second <= *now_ ? absl::ZeroDuration() : it->second - *now_);
+      out.push_back(it == locks_.end() || it->second <= *now_ ? absl::ZeroDuration()
+                                                              : it->second - *now_);
     }
     return out;
   }
-  absl::StatusOr<std::vector<int64_t>> Count(const std::vector<std::string>& keys, absl::Duration window) override {
+  absl::StatusOr<std::vector<int64_t>> Count(const std::vector<std::string>& keys,
+                                             absl::Duration window) override {
     std::vector<int64_t> out;
     for (const auto& k : keys) {
       auto& c = counts_[k];
@@ -54,7 +57,8 @@ struct Fixture {
   FakeAttemptStore store{&now};
   std::vector<Lockout> lockouts;
   VerificationThrottle throttle{&store, ThrottleOptions{5, 8, absl::Minutes(15), absl::Minutes(15)},
-                                [this](const Lockout& l) { lockouts.push_back(l); }, [this] { return now; }};
+                                [this](const Lockout& l) { lockouts.push_back(l); },
+                                [this] { return now; }};
   // A wrong attempt: Begin, and no Succeeded.
   absl::Status Wrong(const std::string& ticket, const std::string& caller = "app") {
     return throttle.Begin(ticket, "GZ-" + ticket, caller);
@@ -73,7 +77,8 @@ TEST_CASE("five wrong codes are allowed, the sixth attempt and the right code ar
   for (int i = 0; i < 5; ++i) REQUIRE(f.Wrong("t1").ok());
   auto sixth = f.Wrong("t1");
   CHECK(absl::IsResourceExhausted(sixth));
-  CHECK(absl::StrContains(sixth.message(), "verification_code: too many wrong codes for this ticket"));
+  CHECK(absl::StrContains(sixth.message(),
+                          "verification_code: too many wrong codes for this ticket"));
   CHECK(absl::StrContains(sixth.message(), "retry after 2026-05-28T"));
   CHECK(absl::StrContains(sixth.message(), "(in 15m)"));
   REQUIRE(f.lockouts.size() == 1);
