@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 
 #include "services/common/log.h"
@@ -173,6 +174,151 @@ double BigramJaccard(std::string_view a, std::string_view b) {
   size_t inter = 0;
   for (const auto& g : sa) inter += sb.count(g);
   return static_cast<double>(inter) / static_cast<double>(sa.size() + sb.size() - inter);
+}
+
+namespace {
+
+bool IsDigitChar(char c) { return c >= '0' && c <= '9'; }
+bool IsEmailLocalChar(char c) {
+  return IsAsciiWordChar(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' ||
+         c == '+' || c == '-';
+}
+bool IsDomainChar(char c) {
+  return IsAsciiWordChar(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+}
+
+// Two digits at `p` as a number.
+int Two(std::string_view d, size_t p) { return (d[p] - '0') * 10 + (d[p + 1] - '0'); }
+
+bool PlausibleDate(int year, int month, int day) {
+  return year >= 1900 && year <= 2099 && month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// A region code never starts with 0 or 9; then a real date of birth.
+bool LooksLikeIdCard(std::string_view digits, bool x_check_digit) {
+  if (digits.empty() || digits[0] < '1' || digits[0] > '8') return false;
+  if (digits.size() == 17 && x_check_digit) {
+    return PlausibleDate(Two(digits, 6) * 100 + Two(digits, 8), Two(digits, 10), Two(digits, 12));
+  }
+  if (digits.size() == 18 && !x_check_digit) {
+    return PlausibleDate(Two(digits, 6) * 100 + Two(digits, 8), Two(digits, 10), Two(digits, 12));
+  }
+  if (digits.size() == 15 && !x_check_digit) {  // 1985–1999 form: YYMMDD
+    return PlausibleDate(1900 + Two(digits, 6), Two(digits, 8), Two(digits, 10));
+  }
+  return false;
+}
+
+bool LooksLikeDate(std::string_view digits) {
+  return digits.size() == 8 &&
+         PlausibleDate(Two(digits, 0) * 100 + Two(digits, 2), Two(digits, 4), Two(digits, 6));
+}
+
+// Whether a run of digits (as written: `plus` when a '+' led it) is a phone number.
+bool LooksLikePhone(std::string_view d, bool plus) {
+  size_t n = d.size();
+  if (plus) return n >= 8 && n <= 15;
+  if (n >= 13 && n <= 15 && d.substr(0, 2) == "86") return true;   // 86 138..., 86 20 ...
+  if (n >= 13 && n <= 17 && d.substr(0, 4) == "0086") return true;
+  if (n == 7 || n == 8) return !LooksLikeDate(d);                 // a local landline
+  if (n >= 9 && n <= 12) return d[0] == '0' || d[0] == '1';        // area code + local, mobile
+  return false;
+}
+
+std::string MaskIdCard(std::string_view digits, bool x) {
+  std::string out(digits.substr(0, 3));
+  size_t total = digits.size() + (x ? 1 : 0);
+  out.append(total - 7, '*');
+  std::string tail = std::string(digits.substr(digits.size() - (x ? 3 : 4))) + (x ? "X" : "");
+  return out + tail;
+}
+
+// The masked form of a number as written (digits in `digits`, groups as written), or nullopt
+// when it is an ordinary number.
+std::optional<std::string> MaskNumber(std::string_view digits, bool plus, bool x) {
+  if (LooksLikeIdCard(digits, x)) return MaskIdCard(digits, x);
+  if (!x && LooksLikePhone(digits, plus)) return MaskPhone(absl::string_view(digits.data(), digits.size()));
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string RedactPersonalData(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    // An e-mail address, tried where a word starts: local part, '@', a domain with a dot.
+    if (IsEmailLocalChar(c) && c != '.' && (i == 0 || !IsEmailLocalChar(text[i - 1]))) {
+      size_t at = i;
+      while (at < text.size() && IsEmailLocalChar(text[at])) ++at;
+      if (at < text.size() && text[at] == '@') {
+        size_t end = at + 1;
+        while (end < text.size() && IsDomainChar(text[end])) ++end;
+        std::string_view domain = text.substr(at + 1, end - at - 1);
+        while (!domain.empty() && (domain.back() == '.' || domain.back() == '-')) {
+          domain.remove_suffix(1);
+        }
+        size_t dot = domain.rfind('.');
+        if (dot != std::string_view::npos && dot > 0 && domain.size() - dot - 1 >= 2) {
+          out += c;
+          out += "***@";
+          out.append(domain.data(), domain.size());
+          i = at + 1 + domain.size();
+          continue;
+        }
+      }
+    }
+    bool plus = c == '+' && i + 1 < text.size() && IsDigitChar(text[i + 1]);
+    if (!IsDigitChar(c) && !plus) {
+      out += c;
+      ++i;
+      continue;
+    }
+    // A number glued to letters or other digits' words (an order code like "A1234567") is
+    // still scanned: a phone inside it is a phone.
+    size_t j = plus ? i + 1 : i;
+    std::string digits;
+    std::vector<std::pair<size_t, size_t>> groups;  // [start, end) of each digit group
+    size_t group_start = j;
+    while (j < text.size()) {
+      if (IsDigitChar(text[j])) {
+        digits += text[j++];
+      } else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.size() &&
+                 IsDigitChar(text[j + 1])) {
+        groups.emplace_back(group_start, j);
+        group_start = ++j;
+      } else {
+        break;
+      }
+    }
+    groups.emplace_back(group_start, j);
+    bool x = j < text.size() && (text[j] == 'X' || text[j] == 'x') &&
+             (j + 1 >= text.size() || !IsAsciiWordChar(static_cast<unsigned char>(text[j + 1])));
+    if (auto masked = MaskNumber(digits, plus, x)) {
+      out += *masked;
+      i = x ? j + 1 : j;
+      continue;
+    }
+    // Not one number: perhaps several written side by side ("13812345678 2024").
+    out.append(text.substr(i, groups.front().first - i));  // the '+'
+    for (size_t g = 0; g < groups.size(); ++g) {
+      auto [s, e] = groups[g];
+      std::string_view run = text.substr(s, e - s);
+      bool last = g + 1 == groups.size();
+      auto m = MaskNumber(run, plus && g == 0, last && x);
+      if (m) {
+        out += *m;
+        if (last && x) ++j;
+      } else {
+        out.append(run);
+      }
+      if (!last) out += text[e];  // the separator
+    }
+    i = j;
+  }
+  return out;
 }
 
 }  // namespace hotline

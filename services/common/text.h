@@ -32,4 +32,18 @@ std::vector<std::string> CharNgrams(std::string_view normalized, bool with_unigr
 // Jaccard similarity of the bigram sets of two normalised texts, 0..1.
 double BigramJaccard(std::string_view a, std::string_view b);
 
+// Masks the personal data a citizen writes into free text, so text that leaves intake (events,
+// departments, Open311) carries none in clear:
+//   e-mail addresses               zhang.san@example.com → z***@example.com
+//   mainland ID-card numbers       110105199003071234 → 110***********1234 (18 digits, the last
+//                                  may be X; and the old 15-digit form), recognised by their
+//                                  region digit and a real date of birth, not by the check digit,
+//                                  so a mistyped number is masked too
+//   phone numbers                  138****1234 (MaskPhone): mobiles, landlines with or without
+//                                  area code, +86 / 0086 and +<country> numbers
+// Digits separated by single spaces or dashes count as one number ("138 1234 5678"). Ordinary
+// numbers stay as written: dates (2024-03-15, 20240315), amounts, house and room numbers,
+// order and invoice numbers that are none of the above.
+std::string RedactPersonalData(std::string_view text);
+
 }  // namespace hotline

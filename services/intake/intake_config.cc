@@ -27,9 +27,9 @@ absl::StatusOr<IntakeConfig> LoadIntakeConfig(const EnvReader& env) {
     return absl::InvalidArgumentError("INTAKE_PSEUDONYM_KEY: must be at least 16 characters");
   }
   c.core.pseudonym_key = *key;
-  auto window = env.Int("INTAKE_DUPLICATE_WINDOW_HOURS", 72, 1, 24 * 90);
-  if (!window.ok()) return window.status();
-  c.core.duplicate_window = absl::Hours(*window);
+  auto dup_window = env.Int("INTAKE_DUPLICATE_WINDOW_HOURS", 72, 1, 24 * 90);
+  if (!dup_window.ok()) return dup_window.status();
+  c.core.duplicate_window = absl::Hours(*dup_window);
   auto sim = env.Int("INTAKE_DUPLICATE_SIMILARITY_PERCENT", 60, 1, 100);
   if (!sim.ok()) return sim.status();
   c.core.duplicate_similarity = *sim / 100.0;
@@ -46,6 +46,28 @@ absl::StatusOr<IntakeConfig> LoadIntakeConfig(const EnvReader& env) {
     if (!addr.ok()) return addr.status();
   }
   c.open311_addr = *open311;
+  auto body = env.Int("INTAKE_OPEN311_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024);
+  if (!body.ok()) return body.status();
+  c.open311.http.max_body_bytes = static_cast<size_t>(*body);
+  auto read_ms = env.Int("INTAKE_OPEN311_READ_TIMEOUT_MS", 5000, 100, 60000);
+  if (!read_ms.ok()) return read_ms.status();
+  c.open311.http.read_timeout = absl::Milliseconds(*read_ms);
+  auto conns = env.Int("INTAKE_OPEN311_MAX_CONNECTIONS", 64, 1, 1024);
+  if (!conns.ok()) return conns.status();
+  c.open311.http.max_connections = static_cast<int>(*conns);
+
+  auto per_ticket = env.Int("INTAKE_VERIFY_MAX_FAILURES", 5, 1, 1000);
+  if (!per_ticket.ok()) return per_ticket.status();
+  c.verification.max_failures_per_ticket = static_cast<int>(*per_ticket);
+  auto per_caller = env.Int("INTAKE_VERIFY_MAX_FAILURES_PER_CALLER", 100, 1, 1000000);
+  if (!per_caller.ok()) return per_caller.status();
+  c.verification.max_failures_per_caller = static_cast<int>(*per_caller);
+  auto window = env.Int("INTAKE_VERIFY_WINDOW_SECONDS", 900, 1, 7 * 86400);
+  if (!window.ok()) return window.status();
+  c.verification.window = absl::Seconds(*window);
+  auto lockout = env.Int("INTAKE_VERIFY_LOCKOUT_SECONDS", 900, 1, 7 * 86400);
+  if (!lockout.ok()) return lockout.status();
+  c.verification.lockout = absl::Seconds(*lockout);
   return c;
 }
 

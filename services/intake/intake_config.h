@@ -5,6 +5,8 @@
 #include "absl/status/statusor.h"
 #include "services/common/config.h"
 #include "services/intake/intake_core.h"
+#include "services/intake/open311.h"
+#include "services/intake/verification_throttle.h"
 
 namespace hotline::intake {
 
@@ -13,6 +15,8 @@ struct IntakeConfig {
   IntakeOptions core;
   std::string knowledge_base_path;  // INTAKE_KNOWLEDGE_BASE
   std::string open311_addr;         // INTAKE_OPEN311_ADDR; "" turns the REST endpoints off
+  Open311Options open311;           // INTAKE_OPEN311_MAX_BODY_BYTES, _READ_TIMEOUT_MS, _MAX_CONNECTIONS
+  ThrottleOptions verification;     // INTAKE_VERIFY_*
   bool dev_pseudonym_key = false;   // INTAKE_PSEUDONYM_KEY was not set
 };
 

@@ -1,6 +1,7 @@
 #include "services/intake/intake_core.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <openssl/crypto.h>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/events.h"
@@ -16,6 +17,7 @@ namespace {
 
 
 constexpr size_t kDuplicateCandidates = 50;
+constexpr size_t kMaxTicketRefBytes = 64;  // ticket ids are UUIDs, numbers ~20 bytes
 constexpr int kMaxPageSize = 100;
 
 bool Open(v1::TicketState s) { return s == v1::TICKET_STATE_CREATED; }
@@ -161,7 +163,7 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
     p->set_channel(t.channel());
     p->set_type(t.type());
     p->set_urgency(t.urgency());
-    p->set_text(RedactPhones(t.text()));
+    p->set_text(RedactPersonalData(t.text()));
     *p->mutable_location() = t.location();
     *p->mutable_contact() = *masked;
     p->set_call_id(t.call_id());
@@ -191,19 +193,34 @@ absl::StatusOr<v1::Ticket> IntakeCore::Get(const std::string& id_or_number) {
 }
 
 absl::StatusOr<TicketRecord> IntakeCore::LoadForCitizen(const std::string& id,
-                                                        const std::string& code) {
+                                                        const std::string& code,
+                                                        const std::string& caller) {
   if (id.empty()) return absl::InvalidArgumentError("ticket_id: is required");
+  if (id.size() > kMaxTicketRefBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("ticket_id: longer than ", kMaxTicketRefBytes, " bytes"));
+  }
   if (code.empty()) return absl::InvalidArgumentError("verification_code: is required");
   auto rec = store_->Get(id);
   if (!rec.ok()) return rec.status();
-  if (!rec->has_value() || (*rec)->verification_code != code) {
+  // One budget per ticket however it is named (number or id); guesses at a number that does not
+  // exist are counted and locked the same way, so the answers do not tell which numbers exist.
+  std::string key = rec->has_value() ? (*rec)->ticket.ticket_id() : "unknown:" + id;
+  if (auto s = throttle_->Begin(key, id, caller); !s.ok()) return s;
+  const std::string* want = rec->has_value() ? &(*rec)->verification_code : nullptr;
+  if (want == nullptr || want->size() != code.size() ||
+      CRYPTO_memcmp(want->data(), code.data(), code.size()) != 0) {
     return absl::NotFoundError("no ticket with that number and verification code");
+  }
+  if (auto s = throttle_->Succeeded(key, caller); !s.ok()) {
+    // The citizen proved the code; a count left one too high only shortens their budget.
+    LogWarn("verification attempt not taken back", {{"error", std::string(s.message())}});
   }
   return **rec;
 }
 
-absl::StatusOr<v1::Ticket> IntakeCore::Track(const std::string& number, const std::string& code) {
-  auto rec = LoadForCitizen(number, code);
+absl::StatusOr<v1::Ticket> IntakeCore::Track(const std::string& number, const std::string& code,
+                                             const std::string& caller) {
+  auto rec = LoadForCitizen(number, code, caller);
   if (!rec.ok()) return rec.status();
   return rec->ticket;
 }
@@ -232,11 +249,12 @@ absl::StatusOr<v1::ListCitizenTicketsResponse> IntakeCore::ListByPhone(
 }
 
 absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest& req,
-                                                  const std::string& traceparent) {
+                                                  const std::string& traceparent,
+                                                  const std::string& caller) {
   if (auto s = CheckText("text", req.text(), kMaxSupplementChars, true); !s.ok()) return s;
   if (req.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: is required");
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto rec = LoadForCitizen(req.ticket_id(), req.verification_code());
+    auto rec = LoadForCitizen(req.ticket_id(), req.verification_code(), caller);
     if (!rec.ok()) return rec.status();
     for (const auto& k : rec->supplement_keys) {
       if (k == req.idempotency_key()) return rec->ticket;  // a retry: already added
@@ -253,7 +271,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
     rec->version++;
     auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);
     ev.mutable_ticket_supplemented()->set_ticket_id(rec->ticket.ticket_id());
-    ev.mutable_ticket_supplemented()->set_text(RedactPhones(req.text()));
+    ev.mutable_ticket_supplemented()->set_text(RedactPersonalData(req.text()));
     auto st = store_->Update(*rec, expected, {ev});
     if (st.ok()) return rec->ticket;
     if (!absl::IsAborted(st)) return st;
@@ -262,10 +280,11 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
 }
 
 absl::StatusOr<v1::Ticket> IntakeCore::Withdraw(const v1::WithdrawTicketRequest& req,
-                                                const std::string& traceparent) {
+                                                const std::string& traceparent,
+                                                const std::string& caller) {
   if (auto s = CheckText("reason", req.reason(), 500, false); !s.ok()) return s;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto rec = LoadForCitizen(req.ticket_id(), req.verification_code());
+    auto rec = LoadForCitizen(req.ticket_id(), req.verification_code(), caller);
     if (!rec.ok()) return rec.status();
     auto state = rec->ticket.state();
     if (state == v1::TICKET_STATE_WITHDRAWN) return rec->ticket;  // a retry
@@ -278,7 +297,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Withdraw(const v1::WithdrawTicketRequest&
     rec->version++;
     auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);
     ev.mutable_ticket_withdrawn()->set_ticket_id(rec->ticket.ticket_id());
-    ev.mutable_ticket_withdrawn()->set_reason(req.reason());
+    ev.mutable_ticket_withdrawn()->set_reason(RedactPersonalData(req.reason()));
     auto st = store_->Update(*rec, expected, {ev});
     if (st.ok()) return rec->ticket;
     if (!absl::IsAborted(st)) return st;

@@ -8,6 +8,7 @@
 #include "hotline/v1/intake.pb.h"
 #include "services/intake/knowledge_base.h"
 #include "services/intake/ticket_store.h"
+#include "services/intake/verification_throttle.h"
 
 namespace hotline::intake {
 
@@ -30,22 +31,30 @@ struct SubmitResult {
 // from the knowledge base, link duplicates, number the ticket, and store it with its event.
 class IntakeCore {
  public:
-  IntakeCore(TicketStore* store, const KnowledgeBase* kb, IntakeOptions opts,
-             std::function<absl::Time()> now = absl::Now)
-      : store_(store), kb_(kb), opts_(std::move(opts)), now_(std::move(now)) {}
+  // `throttle` guards every use of a verification code (Track, Supplement, Withdraw).
+  IntakeCore(TicketStore* store, const KnowledgeBase* kb, VerificationThrottle* throttle,
+             IntakeOptions opts, std::function<absl::Time()> now = absl::Now)
+      : store_(store), kb_(kb), throttle_(throttle), opts_(std::move(opts)), now_(std::move(now)) {}
 
   // `attempt` counts re-checks after a concurrent report at the same citizen or place.
   absl::StatusOr<SubmitResult> Submit(const v1::SubmitRequestRequest& req,
                                       const std::string& traceparent = "", int attempt = 0);
   absl::StatusOr<v1::Ticket> Get(const std::string& id_or_number);
   // NOT_FOUND for a wrong code as for a wrong number: tracking does not reveal which exists.
-  absl::StatusOr<v1::Ticket> Track(const std::string& number, const std::string& code);
+  // `caller` is the authenticated principal's name (Principal::name), whose attempts are
+  // throttled together; "" throttles per ticket only. Too many wrong codes: RESOURCE_EXHAUSTED
+  // until the lock ends, the right code included (VerificationThrottle).
+  absl::StatusOr<v1::Ticket> Track(const std::string& number, const std::string& code,
+                                   const std::string& caller = "");
   absl::StatusOr<v1::ListCitizenTicketsResponse> ListByPhone(const std::string& phone,
                                                              const v1::PageRequest& page);
+  // Both check the verification code like Track, throttled the same way.
   absl::StatusOr<v1::Ticket> Supplement(const v1::AddSupplementRequest& req,
-                                        const std::string& traceparent = "");
+                                        const std::string& traceparent = "",
+                                        const std::string& caller = "");
   absl::StatusOr<v1::Ticket> Withdraw(const v1::WithdrawTicketRequest& req,
-                                      const std::string& traceparent = "");
+                                      const std::string& traceparent = "",
+                                      const std::string& caller = "");
   // Tickets created in [from, to), oldest first, at most `limit`.
   absl::StatusOr<std::vector<v1::Ticket>> ListCreated(absl::Time from, absl::Time to, size_t limit);
   std::vector<KnowledgeBase::Match> SearchKnowledge(const std::string& query, size_t limit) const;
@@ -53,11 +62,13 @@ class IntakeCore {
   const IntakeOptions& options() const { return opts_; }
 
  private:
-  absl::StatusOr<TicketRecord> LoadForCitizen(const std::string& id, const std::string& code);
+  absl::StatusOr<TicketRecord> LoadForCitizen(const std::string& id, const std::string& code,
+                                              const std::string& caller);
   absl::StatusOr<v1::SubmitRequestResponse> Replay(const std::string& ticket_id);
 
   TicketStore* store_;
   const KnowledgeBase* kb_;
+  VerificationThrottle* throttle_;
   IntakeOptions opts_;
   std::function<absl::Time()> now_;
 };

@@ -5,6 +5,7 @@
 #include "services/intake/intake_config.h"
 #include "services/intake/intake_service.h"
 #include "services/intake/open311.h"
+#include "services/intake/redis_attempt_store.h"
 #include "services/intake/redis_ticket_store.h"
 
 namespace {
@@ -15,6 +16,8 @@ struct Intake {
   hotline::intake::IntakeConfig config;
   std::unique_ptr<hotline::intake::KnowledgeBase> kb;
   std::unique_ptr<hotline::intake::RedisTicketStore> store;
+  std::unique_ptr<hotline::intake::RedisAttemptStore> attempts;
+  std::unique_ptr<hotline::intake::VerificationThrottle> throttle;
   std::unique_ptr<hotline::intake::IntakeCore> core;
   std::unique_ptr<hotline::intake::IntakeMetrics> metrics;
   std::unique_ptr<hotline::intake::Open311Server> open311;
@@ -41,12 +44,18 @@ int main() {
     hotline::LogInfo("knowledge base loaded", {{"entries", std::to_string(intake.kb->size())},
                                                {"path", intake.config.knowledge_base_path}});
     intake.store = std::make_unique<RedisTicketStore>(ctx.redis, ctx.outbox);
-    intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.config.core);
     intake.metrics = std::make_unique<IntakeMetrics>(ctx.metrics->registry());
+    intake.attempts = std::make_unique<RedisAttemptStore>(ctx.redis);
+    intake.throttle = std::make_unique<VerificationThrottle>(
+        intake.attempts.get(), intake.config.verification,
+        [](const Lockout& l) { intake.metrics->CountLockout(l.scope); });
+    intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.throttle.get(),
+                                               intake.config.core);
     ctx.grpc_services.push_back(
         std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get(), ctx.rpc));
     if (!intake.config.open311_addr.empty()) {
-      auto http = Open311Server::Start(intake.config.open311_addr, intake.core.get(), intake.metrics.get(), ctx.auth);
+      auto http = Open311Server::Start(intake.config.open311_addr, intake.config.open311, intake.core.get(),
+                                       intake.metrics.get(), ctx.auth);
       if (!http.ok()) return http.status();
       intake.open311 = std::move(*http);
       hotline::LogInfo("Open311 GeoReport v2 listening", {{"port", std::to_string(intake.open311->port())}});

@@ -1,20 +1,24 @@
 #include "services/intake/open311.h"
 
-#include <CivetServer.h>
-#include <google/protobuf/util/time_util.h>
+#include <civetweb.h>
 
-#include <cstdlib>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <vector>
 
-#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "services/common/events.h"
 #include "services/common/log.h"
+#include "services/common/text.h"
 
 namespace hotline::intake {
 namespace {
+
+using nlohmann::json;
 
 struct ServiceDef {
   v1::TicketType type;
@@ -35,12 +39,19 @@ const ServiceDef kServices[] = {
     {v1::TICKET_TYPE_PRAISE, "praise", "Praise (表扬)", "Thank a department or a worker."},
 };
 
-std::string Q(const std::string& s) { return "\"" + JsonEscape(s) + "\""; }
+// Roles that may file requests, and roles that may read a ticket's full record.
+const std::set<Role> kMaySubmit = {Role::kChannel, Role::kService, Role::kSupervisor};
+const std::set<Role> kMayRead = {Role::kCallTaker, Role::kDispatcher, Role::kSupervisor,
+                                 Role::kService};
 
-std::string Iso(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0) return "null";
-  absl::Time t = absl::FromUnixSeconds(ts.seconds());
-  return Q(absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, absl::FixedTimeZone(8 * 3600)));
+// Never throws: text that is not UTF-8 (it can only come from a client's own input echoed in
+// an error) is replaced, not refused.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json Iso(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0) return nullptr;
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", absl::FromUnixSeconds(ts.seconds()),
+                          absl::FixedTimeZone(8 * 3600));
 }
 
 const ServiceDef* ServiceFor(v1::TicketType t) {
@@ -57,146 +68,220 @@ const ServiceDef* ServiceByCode(const std::string& code) {
   return nullptr;
 }
 
-void Send(mg_connection* conn, int status, const std::string& body) {
-  const char* text = status == 200 ? "OK" : status == 201 ? "Created" : status == 400 ? "Bad Request"
-                     : status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" : status == 404 ? "Not Found" : status == 503 ? "Service Unavailable"
-                                                    : "Internal Server Error";
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-            "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-            status, text, body.size());
-  mg_write(conn, body.data(), body.size());
+bool Closed(const v1::Ticket& t) {
+  return t.state() == v1::TICKET_STATE_DIRECT_ANSWERED || t.state() == v1::TICKET_STATE_WITHDRAWN;
 }
 
-void SendError(mg_connection* conn, const absl::Status& s) {
-  int http = absl::IsInvalidArgument(s) ? 400 : absl::IsNotFound(s) ? 404
-             : absl::IsUnavailable(s) ? 503 : 500;
-  Send(conn, http, absl::StrCat("[{\"code\":", http, ",\"description\":", Q(std::string(s.message())), "}]"));
+HttpResponse Json(int status, const json& body) { return HttpResponse{status, Dump(body)}; }
+
+HttpResponse Error(int status, const std::string& description) {
+  return Json(status, json::array({{{"code", status}, {"description", description}}}));
 }
 
+HttpResponse Error(const absl::Status& s) {
+  int http = absl::IsInvalidArgument(s)     ? 400
+             : absl::IsNotFound(s)          ? 404
+             : absl::IsUnavailable(s)       ? 503
+             : absl::IsUnauthenticated(s)   ? 401
+             : absl::IsPermissionDenied(s)  ? 403
+             : absl::IsResourceExhausted(s) ? 429
+                                            : 500;
+  // Backend failures keep their text in the log, not in the answer.
+  if (http == 500) {
+    LogWarn("Open311 request failed", {{"error", std::string(s.message())}});
+    return Error(500, "internal error");
+  }
+  return Error(http, std::string(s.message()));
+}
+
+std::string UrlDecode(absl::string_view s) {
+  std::vector<char> buf(s.size() + 1);
+  int n =
+      mg_url_decode(s.data(), static_cast<int>(s.size()), buf.data(), static_cast<int>(buf.size()),
+                    /*is_form_url_encoded=*/1);
+  return n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : "";
+}
+
+// The first form or query parameter called `name`, URL-decoded (civetweb's decoder), "" when
+// absent. Names are decoded too: clients differ in whether they encode "attribute[district]".
 std::string Param(const std::string& data, const char* name) {
-  std::string v;
-  CivetServer::getParam(data, name, v);
-  return v;
+  for (absl::string_view pair : absl::StrSplit(data, '&', absl::SkipEmpty())) {
+    auto eq = pair.find('=');
+    if (UrlDecode(pair.substr(0, eq)) != name) continue;
+    return eq == absl::string_view::npos ? "" : UrlDecode(pair.substr(eq + 1));
+  }
+  return "";
 }
 
 }  // namespace
 
-std::string Open311RequestJson(const v1::Ticket& t) {
+std::string Open311RequestJson(const v1::Ticket& t, bool full) {
   const ServiceDef* svc = ServiceFor(t.type());
-  bool closed = t.state() == v1::TICKET_STATE_DIRECT_ANSWERED || t.state() == v1::TICKET_STATE_WITHDRAWN;
   std::string notes;
-  if (t.state() == v1::TICKET_STATE_MERGED) notes = "Merged with an earlier report of the same problem";
-  if (t.state() == v1::TICKET_STATE_DIRECT_ANSWERED) notes = "Answered from the knowledge base (" + t.knowledge_code() + ")";
+  if (t.state() == v1::TICKET_STATE_MERGED)
+    notes = "Merged with an earlier report of the same problem";
+  if (t.state() == v1::TICKET_STATE_DIRECT_ANSWERED)
+    notes = "Answered from the knowledge base (" + t.knowledge_code() + ")";
   if (t.state() == v1::TICKET_STATE_WITHDRAWN) notes = "Withdrawn by the requester";
-  std::string out = absl::StrCat(
-      "{\"service_request_id\":", Q(t.ticket_number()), ",\"status\":", Q(closed ? "closed" : "open"),
-      ",\"status_notes\":", notes.empty() ? "null" : Q(notes),
-      ",\"service_name\":", svc ? Q(svc->name) : "null", ",\"service_code\":", svc ? Q(svc->code) : "null",
-      ",\"description\":", Q(RedactPhones(t.text())), ",\"agency_responsible\":null,\"service_notice\":null",
-      ",\"requested_datetime\":", Iso(t.created_at()), ",\"updated_datetime\":", Iso(t.created_at()),
-      ",\"expected_datetime\":null,\"address\":", Q(t.location().address()),
-      ",\"address_id\":null,\"zipcode\":null");
-  if (t.location().latitude() != 0 || t.location().longitude() != 0) {
-    absl::StrAppend(&out, ",\"lat\":", t.location().latitude(), ",\"long\":", t.location().longitude());
+  json j = {
+      {"service_request_id", t.ticket_number()},
+      {"status", Closed(t) ? "closed" : "open"},
+      {"status_notes", notes.empty() ? json(nullptr) : json(notes)},
+      {"service_name", svc ? json(svc->name) : json(nullptr)},
+      {"service_code", svc ? json(svc->code) : json(nullptr)},
+      {"agency_responsible", nullptr},
+      {"service_notice", nullptr},
+      {"requested_datetime", Iso(t.created_at())},
+      {"updated_datetime", Iso(t.created_at())},
+      {"expected_datetime", nullptr},
+      {"address_id", nullptr},
+      {"zipcode", nullptr},
+      {"media_url", nullptr},
+  };
+  const auto& loc = t.location();
+  bool has_position = loc.latitude() != 0 || loc.longitude() != 0;
+  if (full) {
+    j["description"] = RedactPersonalData(t.text());
+    j["address"] = loc.address().empty() ? json(nullptr) : json(loc.address());
+    j["lat"] = has_position ? json(loc.latitude()) : json(nullptr);
+    j["long"] = has_position ? json(loc.longitude()) : json(nullptr);
   } else {
-    absl::StrAppend(&out, ",\"lat\":null,\"long\":null");
+    // Coarse on purpose: the district, and a position to 0.01° (about 1 km), enough for a map
+    // of where problems are, not enough to find a door.
+    j["description"] = nullptr;
+    j["address"] = loc.district().empty() ? json(nullptr) : json(loc.district());
+    j["lat"] = has_position ? json(std::round(loc.latitude() * 100) / 100) : json(nullptr);
+    j["long"] = has_position ? json(std::round(loc.longitude() * 100) / 100) : json(nullptr);
   }
-  absl::StrAppend(&out, ",\"media_url\":null}");
-  return out;
+  return Dump(j);
 }
 
-class Open311Handler : public CivetHandler {
+class Open311Handler {
  public:
   Open311Handler(IntakeCore* core, IntakeMetrics* metrics, const Authenticator* auth)
       : core_(core), metrics_(metrics), auth_(auth) {}
 
-  bool handleGet(CivetServer*, mg_connection* conn) override {
-    const mg_request_info* ri = mg_get_request_info(conn);
-    std::string uri = ri->local_uri ? ri->local_uri : "";
-    std::string query = ri->query_string ? ri->query_string : "";
-    if (uri == "/open311/v2/services.json") return Services(conn);
-    if (uri == "/open311/v2/requests.json") return Query(conn, query);
-    const std::string prefix = "/open311/v2/requests/";
-    if (absl::StartsWith(uri, prefix) && absl::EndsWith(uri, ".json")) {
-      return One(conn, uri.substr(prefix.size(), uri.size() - prefix.size() - 5));
+  HttpResponse Handle(const HttpRequest& req, BodyReader& body) {
+    const std::string prefix = "/open311/v2/";
+    if (req.method == "GET") {
+      if (req.path == prefix + "services.json") return Services();
+      if (req.path == prefix + "requests.json") return Query(req);
+      const std::string one = prefix + "requests/";
+      if (absl::StartsWith(req.path, one) && absl::EndsWith(req.path, ".json")) {
+        return One(req, req.path.substr(one.size(), req.path.size() - one.size() - 5));
+      }
+      return Error(404, "no such Open311 resource: " + req.path);
     }
-    SendError(conn, absl::NotFoundError("no such Open311 resource: " + uri));
-    return true;
-  }
-
-  bool handlePost(CivetServer*, mg_connection* conn) override {
-    const mg_request_info* ri = mg_get_request_info(conn);
-    std::string uri = ri->local_uri ? ri->local_uri : "";
-    if (uri != "/open311/v2/requests.json") {
-      SendError(conn, absl::NotFoundError("POST goes to /open311/v2/requests.json"));
-      return true;
+    if (req.method == "POST") {
+      if (req.path != prefix + "requests.json")
+        return Error(404, "POST goes to /open311/v2/requests.json");
+      return Submit(req, body);
     }
-    return Submit(conn, CivetServer::getPostData(conn));
+    return Error(405, "method: only GET and POST");
   }
 
  private:
-  bool Services(mg_connection* conn) {
-    std::string out = "[";
-    for (const auto& s : kServices) {
-      if (out.size() > 1) out += ",";
-      absl::StrAppend(&out, "{\"service_code\":", Q(s.code), ",\"service_name\":", Q(s.name),
-                      ",\"description\":", Q(s.description),
-                      ",\"metadata\":false,\"type\":\"realtime\",\"keywords\":\"\",\"group\":\"hotline\"}");
-    }
-    Send(conn, 200, out + "]");
-    return true;
+  // The key a client presented, as an Authorization header value; "" when none.
+  static std::string PresentedKey(const HttpRequest& req) {
+    std::string key = Param(req.query, "api_key");
+    if (key.empty()) key = req.Header("x-api-key");
+    if (!key.empty()) return "Bearer " + key;
+    return req.Header("authorization");
   }
 
-  bool Submit(mg_connection* conn, const std::string& body) {
-    // Open311's api_key identifies the app filing the request.
-    auto who = auth_->AuthenticateToken("Bearer " + Param(body, "api_key"));
-    absl::Status allowed =
-        who.ok() ? Authenticator::Require(*who, {Role::kChannel, Role::kService, Role::kSupervisor}) : who.status();
-    if (!allowed.ok()) {
-      Send(conn, absl::IsUnauthenticated(allowed) ? 401 : 403,
-           absl::StrCat("[{\"code\":", absl::IsUnauthenticated(allowed) ? 401 : 403,
-                        ",\"description\":", Q("api_key: " + std::string(allowed.message())), "}]"));
-      return true;
+  // The caller's principal, or the error to answer with. `required`: no key is an error.
+  absl::StatusOr<std::optional<Principal>> Caller(const HttpRequest& req, bool required) {
+    std::string key = PresentedKey(req);
+    if (key.empty() && !auth_->disabled()) {
+      if (!required) return std::nullopt;
+      return absl::UnauthenticatedError(
+          "api_key: required, in the query string (?api_key=) or the X-Api-Key header (it is "
+          "checked before the body is read)");
     }
-    std::string code = Param(body, "service_code");
+    if (key.empty()) return std::nullopt;  // development mode, no key: the public view
+    auto who = auth_->AuthenticateToken(key);
+    if (!who.ok())
+      return absl::UnauthenticatedError("api_key: " + std::string(who.status().message()));
+    return std::optional<Principal>(*who);
+  }
+
+  HttpResponse Refuse(const absl::Status& s) {
+    metrics_->CountOpen311Refused("unauthorized");
+    return Error(s);
+  }
+
+  HttpResponse Services() {
+    json out = json::array();
+    for (const auto& s : kServices) {
+      out.push_back({{"service_code", s.code},
+                     {"service_name", s.name},
+                     {"description", s.description},
+                     {"metadata", false},
+                     {"type", "realtime"},
+                     {"keywords", ""},
+                     {"group", "hotline"}});
+    }
+    return Json(200, out);
+  }
+
+  HttpResponse Submit(const HttpRequest& http, BodyReader& reader) {
+    // Who is calling, decided on the head alone: an unknown client never gets its body read.
+    auto who = Caller(http, /*required=*/true);
+    if (!who.ok()) return Refuse(who.status());
+    if (who->has_value()) {
+      if (auto s = Authenticator::Require(**who, kMaySubmit); !s.ok()) {
+        return Refuse(absl::PermissionDeniedError("api_key: " + std::string(s.message())));
+      }
+    }
+    auto body = reader.Read();
+    if (!body.ok()) {
+      int status = BodyErrorStatus(body.status());
+      metrics_->CountOpen311Refused(status == 413   ? "too_large"
+                                    : status == 411 ? "length_required"
+                                    : status == 408 ? "timeout"
+                                                    : "bad_request");
+      return Error(status, std::string(body.status().message()));
+    }
+    std::string code = Param(*body, "service_code");
     const ServiceDef* svc = ServiceByCode(code);
     if (svc == nullptr) {
-      SendError(conn, absl::InvalidArgumentError(
-                          code.empty() ? "service_code: is required"
-                                       : "service_code: '" + code + "' is not one of GET services.json"));
-      return true;
+      return Error(absl::InvalidArgumentError(
+          code.empty() ? "service_code: is required"
+                       : "service_code: '" + code + "' is not one of GET services.json"));
     }
     v1::SubmitRequestRequest req;
     req.set_channel(v1::CHANNEL_APP);
     req.set_type_hint(svc->type);
-    req.set_text(Param(body, "description"));
+    req.set_text(Param(*body, "description"));
     req.set_external_ref("open311");
     auto* loc = req.mutable_location();
-    loc->set_address(Param(body, "address_string"));
-    loc->set_district(Param(body, "attribute[district]"));
+    loc->set_address(Param(*body, "address_string"));
+    loc->set_district(Param(*body, "attribute[district]"));
     double lat = 0, lng = 0;
-    std::string slat = Param(body, "lat"), slng = Param(body, "long");
-    if ((!slat.empty() && !absl::SimpleAtod(slat, &lat)) || (!slng.empty() && !absl::SimpleAtod(slng, &lng))) {
-      SendError(conn, absl::InvalidArgumentError("lat/long: not decimal degrees"));
-      return true;
+    std::string slat = Param(*body, "lat"), slng = Param(*body, "long");
+    if (!slat.empty() && !absl::SimpleAtod(slat, &lat)) {
+      return Error(absl::InvalidArgumentError("lat: not decimal degrees"));
+    }
+    if (!slng.empty() && !absl::SimpleAtod(slng, &lng)) {
+      return Error(absl::InvalidArgumentError("long: not decimal degrees"));
     }
     loc->set_latitude(lat);
     loc->set_longitude(lng);
     auto* c = req.mutable_contact();
-    c->set_phone(Param(body, "phone"));
-    c->set_email(Param(body, "email"));
-    std::string name = absl::StrCat(Param(body, "last_name"), Param(body, "first_name"));
-    c->set_name(name);
-    req.set_anonymous(c->phone().empty() && c->email().empty());
-    const char* key = mg_get_header(conn, "Idempotency-Key");
-    req.set_idempotency_key(key && *key ? std::string("open311:") + key : "open311:" + NewUuid());
+    c->set_phone(Param(*body, "phone"));
+    c->set_email(Param(*body, "email"));
+    c->set_name(absl::StrCat(Param(*body, "last_name"), Param(*body, "first_name")));
+    // Anonymous only when the app says so, as over gRPC; a request with no way to reach the
+    // citizen is otherwise refused by the same validation ("contact: ...").
+    std::string anonymous = Param(*body, "anonymous");
+    req.set_anonymous(anonymous == "true" || anonymous == "1");
+    std::string key = http.Header("idempotency-key");
+    req.set_idempotency_key(!key.empty() ? "open311:" + key : "open311:" + NewUuid());
     auto r = core_->Submit(req);
     if (!r.ok()) {
       metrics_->CountSubmission(req.channel(), req.type_hint(),
                                 absl::IsInvalidArgument(r.status()) ? "rejected" : "failed");
-      SendError(conn, r.status());
-      return true;
+      return Error(r.status());
     }
     const auto& resp = r->response;
     metrics_->CountSubmission(resp.ticket().channel(), resp.ticket().type(),
@@ -205,66 +290,67 @@ class Open311Handler : public CivetHandler {
                          : resp.outcome() == v1::SUBMIT_OUTCOME_MERGED
                              ? "Already reported; linked to the earlier request."
                              : "Received; verification code " + resp.verification_code();
-    Send(conn, 201, absl::StrCat("[{\"service_request_id\":", Q(resp.ticket().ticket_number()),
-                                 ",\"service_notice\":", Q(notice), ",\"account_id\":null}]"));
-    return true;
+    return Json(201, json::array({{{"service_request_id", resp.ticket().ticket_number()},
+                                   {"service_notice", notice},
+                                   {"account_id", nullptr}}}));
   }
 
-  bool One(mg_connection* conn, const std::string& id) {
+  // Whether this GET gets the full records; an error to answer with for a bad key.
+  absl::StatusOr<bool> FullView(const HttpRequest& req) {
+    auto who = Caller(req, /*required=*/false);
+    if (!who.ok()) return who.status();
+    return who->has_value() && Authenticator::Require(**who, kMayRead).ok();
+  }
+
+  HttpResponse One(const HttpRequest& req, const std::string& id) {
+    auto full = FullView(req);
+    if (!full.ok()) return Refuse(full.status());
     auto t = core_->Get(id);
-    if (!t.ok()) {
-      SendError(conn, t.status());
-      return true;
-    }
-    Send(conn, 200, "[" + Open311RequestJson(*t) + "]");
-    return true;
+    if (!t.ok()) return Error(t.status());
+    return HttpResponse{200, "[" + Open311RequestJson(*t, *full) + "]"};
   }
 
-  bool Query(mg_connection* conn, const std::string& query) {
-    std::string ids = Param(query, "service_request_id");
+  HttpResponse Query(const HttpRequest& req) {
+    auto full = FullView(req);
+    if (!full.ok()) return Refuse(full.status());
     std::string out = "[";
     auto add = [&](const v1::Ticket& t) {
       if (out.size() > 1) out += ",";
-      out += Open311RequestJson(t);
+      out += Open311RequestJson(t, *full);
     };
+    std::string ids = Param(req.query, "service_request_id");
     if (!ids.empty()) {
-      for (absl::string_view id : absl::StrSplit(ids, ',', absl::SkipEmpty())) {
-        auto t = core_->Get(std::string(id));
-        if (t.ok()) add(*t);
-        else if (!absl::IsNotFound(t.status())) {
-          SendError(conn, t.status());
-          return true;
+      std::vector<std::string> list = absl::StrSplit(ids, ',', absl::SkipEmpty());
+      if (list.size() > 100) return Error(400, "service_request_id: at most 100 ids");
+      for (const auto& id : list) {
+        auto t = core_->Get(id);
+        if (t.ok()) {
+          add(*t);
+        } else if (!absl::IsNotFound(t.status())) {
+          return Error(t.status());
         }
       }
-      Send(conn, 200, out + "]");
-      return true;
+      return HttpResponse{200, out + "]"};
     }
     absl::Time end = absl::Now(), start = end - absl::Hours(24 * 90);
     std::string err;
-    std::string s = Param(query, "start_date"), e = Param(query, "end_date");
+    std::string s = Param(req.query, "start_date"), e = Param(req.query, "end_date");
     if (!s.empty() && !absl::ParseTime(absl::RFC3339_full, s, &start, &err)) {
-      SendError(conn, absl::InvalidArgumentError("start_date: not ISO 8601 / RFC 3339: " + err));
-      return true;
+      return Error(400, "start_date: not ISO 8601 / RFC 3339: " + err);
     }
     if (!e.empty() && !absl::ParseTime(absl::RFC3339_full, e, &end, &err)) {
-      SendError(conn, absl::InvalidArgumentError("end_date: not ISO 8601 / RFC 3339: " + err));
-      return true;
+      return Error(400, "end_date: not ISO 8601 / RFC 3339: " + err);
     }
-    std::string code = Param(query, "service_code"), status = Param(query, "status");
+    std::string code = Param(req.query, "service_code"), status = Param(req.query, "status");
     auto tickets = core_->ListCreated(start, end, 1000);
-    if (!tickets.ok()) {
-      SendError(conn, tickets.status());
-      return true;
-    }
+    if (!tickets.ok()) return Error(tickets.status());
     for (const auto& t : *tickets) {
       const ServiceDef* svc = ServiceFor(t.type());
       if (!code.empty() && (!svc || code != svc->code)) continue;
-      bool closed = t.state() == v1::TICKET_STATE_DIRECT_ANSWERED || t.state() == v1::TICKET_STATE_WITHDRAWN;
-      if (!status.empty() && status != (closed ? "closed" : "open")) continue;
+      if (!status.empty() && status != (Closed(t) ? "closed" : "open")) continue;
       add(t);
     }
-    Send(conn, 200, out + "]");
-    return true;
+    return HttpResponse{200, out + "]"};
   }
 
   IntakeCore* core_;
@@ -273,29 +359,29 @@ class Open311Handler : public CivetHandler {
 };
 
 absl::StatusOr<std::unique_ptr<Open311Server>> Open311Server::Start(const std::string& addr,
-                                                                     IntakeCore* core,
-                                                                     IntakeMetrics* metrics,
-                                                                     const Authenticator* auth) {
+                                                                    const Open311Options& opts,
+                                                                    IntakeCore* core,
+                                                                    IntakeMetrics* metrics,
+                                                                    const Authenticator* auth) {
   std::unique_ptr<Open311Server> s(new Open311Server());
-  std::vector<std::string> options = {"listening_ports", addr, "num_threads", "8",
-                                      "request_timeout_ms", "10000"};
-  try {
-    s->server_ = std::make_unique<CivetServer>(options);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("INTAKE_OPEN311_ADDR: cannot listen on ", addr, ": ", e.what()));
+  s->handler_ = std::make_unique<Open311Handler>(core, metrics, auth);
+  auto http = HttpServer::Start(
+      addr, opts.http,
+      [h = s->handler_.get()](const HttpRequest& req, BodyReader& body) {
+        return h->Handle(req, body);
+      },
+      [metrics](const std::string& reason) { metrics->CountOpen311Refused(reason); });
+  if (!http.ok()) {
+    return absl::UnavailableError(absl::StrCat("INTAKE_OPEN311_ADDR: ", http.status().message()));
   }
-  auto h = std::make_unique<Open311Handler>(core, metrics, auth);
-  s->server_->addHandler("/open311/v2/", h.get());
-  s->handlers_.push_back(std::move(h));
-  auto ports = s->server_->getListeningPorts();
-  s->port_ = ports.empty() ? 0 : ports.front();
+  s->http_ = std::move(*http);
   return s;
 }
 
 Open311Server::~Open311Server() { Stop(); }
 
 void Open311Server::Stop() {
-  if (server_) server_->close();
+  if (http_) http_->Stop();
 }
 
 }  // namespace hotline::intake
