@@ -2,12 +2,13 @@
 
 #include "hotline/v1/dispatch.grpc.pb.h"
 #include "services/common/auth.h"
+#include "services/dispatch/assignment_notifier.h"
 #include "services/dispatch/dispatcher.h"
 
 namespace hotline::dispatch {
 
 // gRPC edge of dispatch: three services over one Dispatcher. Handlers block on Redis for a few
-// round trips; StreamAssignedTickets runs one polling thread per open stream.
+// round trips; StreamAssignedTickets calls are fed by the instance's one AssignmentNotifier.
 class TriageServiceImpl final : public v1::TriageService::CallbackService {
  public:
   TriageServiceImpl(Dispatcher* d, const Authenticator* auth) : d_(d), auth_(auth) {}
@@ -23,9 +24,8 @@ class TriageServiceImpl final : public v1::TriageService::CallbackService {
 
 class DepartmentServiceImpl final : public v1::DepartmentService::CallbackService {
  public:
-  DepartmentServiceImpl(Dispatcher* d, const Authenticator* auth,
-                        std::chrono::milliseconds poll = std::chrono::milliseconds(200))
-      : d_(d), auth_(auth), poll_(poll) {}
+  DepartmentServiceImpl(Dispatcher* d, const Authenticator* auth, AssignmentNotifier* notifier)
+      : d_(d), auth_(auth), notifier_(notifier) {}
   grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* StreamAssignedTickets(
       grpc::CallbackServerContext* ctx, const v1::StreamAssignedTicketsRequest* req) override;
   grpc::ServerUnaryReactor* AcceptTicket(grpc::CallbackServerContext* ctx, const v1::AcceptTicketRequest* req,
@@ -48,7 +48,7 @@ class DepartmentServiceImpl final : public v1::DepartmentService::CallbackServic
 
   Dispatcher* d_;
   const Authenticator* auth_;
-  std::chrono::milliseconds poll_;
+  AssignmentNotifier* notifier_;
 };
 
 class SupervisionServiceImpl final : public v1::SupervisionService::CallbackService {
