@@ -60,6 +60,12 @@ int main() {
     ctx.grpc_services.push_back(
         std::make_unique<DepartmentServiceImpl>(d.dispatcher.get(), ctx.auth, d.notifier.get()));
     ctx.grpc_services.push_back(std::make_unique<SupervisionServiceImpl>(d.dispatcher.get(), ctx.auth));
+    // Threads stop before what they use goes away (the watcher reports to the metrics, the
+    // notifier feeds the streams the drained server no longer has).
+    ctx.on_shutdown.push_back([] {
+      d.notifier->Stop();
+      d.models->Stop();
+    });
     Dispatcher* dispatcher = d.dispatcher.get();
     ctx.handler = [dispatcher](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta&) {
       return dispatcher->HandleEvent(e);

@@ -482,6 +482,43 @@ TEST_CASE("a new model file is picked up without a restart") {
   CHECK(t.model_version() == "test-2");
 }
 
+TEST_CASE("a malformed model file written while dispatch runs is logged and the previous model kept") {
+  std::string metrics = Metrics();
+  auto at = metrics.find("hotline_dispatch_model_info{version=\"");
+  REQUIRE(at != std::string::npos);
+  at += std::string("hotline_dispatch_model_info{version=\"").size();
+  std::string current = metrics.substr(at, metrics.find('"', at) - at);
+  while (metrics.find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") == std::string::npos) {
+    // the first match was a retired model (value 0); find the one in use
+    at = metrics.find("hotline_dispatch_model_info{version=\"", at);
+    REQUIRE(at != std::string::npos);
+    at += std::string("hotline_dispatch_model_info{version=\"").size();
+    current = metrics.substr(at, metrics.find('"', at) - at);
+  }
+  // Renamed into place, as a deployment would; the header's threshold is not a number.
+  std::string tmp = S().model + ".bad";
+  std::ofstream(tmp) << "hotline-text-classifier 1\nversion broken-1\nthreshold abc\nbuckets_log2 18\n"
+                        "labels a\tb\nweights\n";
+  REQUIRE(std::rename(tmp.c_str(), S().model.c_str()) == 0);
+  REQUIRE(WaitFor([] { return S().dispatch.Log().find("model reload failed") != std::string::npos; }, 15s, 200ms));
+  std::string log = S().dispatch.Log();
+  CHECK(log.find("threshold: 'abc' is not a number") != std::string::npos);
+  CHECK(HealthCheck(S().dispatch.grpc_addr()) == 0);  // still SERVING
+  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") != std::string::npos);
+  auto e = Created("南湖路的餐馆缺斤短两，投诉", "滨江区");
+  CHECK(WaitRouted(e.key()).model_version() == current);
+
+  // A truncated file (a header asking for more weights than there are) is refused the same way.
+  std::ofstream(tmp) << "hotline-text-classifier 1\nversion broken-2\nthreshold 0.5\nbuckets_log2 24\n"
+                        "labels a\tb\tc\nweights\nxyz";
+  REQUIRE(std::rename(tmp.c_str(), S().model.c_str()) == 0);
+  REQUIRE(WaitFor([] { return S().dispatch.Log().find("the header needs") != std::string::npos; }, 15s, 200ms));
+  CHECK(HealthCheck(S().dispatch.grpc_addr()) == 0);
+  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") != std::string::npos);
+  // The next test starts a second instance from this path: put a good model back.
+  TrainDemoModel(S().dir.path());
+}
+
 TEST_CASE("with tokens on, a department acts only as itself and only the centre closes") {
   std::string tokens = S().dir.path() + "/tokens";
   std::ofstream(tokens) << "tok-eco-0123456789abcd department d-eco\n"
