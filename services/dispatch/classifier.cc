@@ -9,6 +9,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -196,18 +197,40 @@ absl::StatusOr<std::unique_ptr<TextClassifier>> TextClassifier::Load(const std::
   std::string line;
   std::getline(in, line);
   if (line != kMagic) return absl::InvalidArgumentError(absl::StrCat(path, ": not a hotline model (", kMagic, ")"));
+  // Header values are checked here, not trusted: a bad file (a hot reload of a half-written or
+  // foreign model) must come back as an error while the service keeps its current model.
   while (std::getline(in, line) && line != "weights") {
     auto sp = line.find(' ');
     std::string key = line.substr(0, sp), value = sp == std::string::npos ? "" : line.substr(sp + 1);
-    if (key == "version") m->version_ = value;
-    else if (key == "threshold") m->threshold_ = std::stod(value);
-    else if (key == "buckets_log2") m->buckets_log2_ = std::stoi(value);
-    else if (key == "labels") m->labels_ = absl::StrSplit(value, '\t');
+    if (key == "version") {
+      m->version_ = value;
+    } else if (key == "threshold") {
+      if (!absl::SimpleAtod(value, &m->threshold_) || !(m->threshold_ >= 0 && m->threshold_ <= 1)) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": threshold: '", value, "' is not a number in [0, 1]"));
+      }
+    } else if (key == "buckets_log2") {
+      if (!absl::SimpleAtoi(value, &m->buckets_log2_) || m->buckets_log2_ < 8 || m->buckets_log2_ > 24) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": buckets_log2: '", value, "' is not an integer in [8, 24]"));
+      }
+    } else if (key == "labels") {
+      m->labels_ = absl::StrSplit(value, '\t');
+    }
   }
-  if (line != "weights" || m->labels_.size() < 2 || m->buckets_log2_ < 8 || m->buckets_log2_ > 24) {
+  if (line != "weights" || m->labels_.size() < 2) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": malformed model header"));
   }
   size_t k = m->labels_.size();
+  // The weights' size follows from the header; check it against the file before allocating, so
+  // a wrong header cannot ask for gigabytes.
+  const size_t want = (k + (size_t{1} << m->buckets_log2_) * k) * sizeof(float);
+  const std::streamoff at = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff end = in.tellg();
+  in.seekg(at);
+  if (at < 0 || end < at || static_cast<size_t>(end - at) != want) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": weights: ", end - at, " bytes, the header needs ", want, " (truncated or foreign)"));
+  }
   m->bias_.resize(k);
   m->weights_.resize((size_t{1} << m->buckets_log2_) * k);
   in.read(reinterpret_cast<char*>(m->bias_.data()), k * sizeof(float));

@@ -23,6 +23,10 @@ absl::StatusOr<DispatchConfig> LoadDispatchConfig(const EnvReader& env) {
   auto reopen = env.Int("DISPATCH_REOPEN_SATISFACTION_AT_MOST", 2, 0, 5);
   if (!reopen.ok()) return reopen.status();
   c.options.reopen_satisfaction_at_most = static_cast<int>(*reopen);
+  // Every open stream holds a little memory and a share of the one notifier thread's reads.
+  auto streams = env.Int("DISPATCH_MAX_STREAMS", 256, 1, 100000);
+  if (!streams.ok()) return streams.status();
+  c.max_streams = *streams;
   return c;
 }
 

@@ -16,6 +16,7 @@ struct DispatchConfig {
   std::string departments_path;    // DISPATCH_DEPARTMENTS
   std::string responsibility_path; // DISPATCH_RESPONSIBILITY
   std::chrono::seconds model_reload{10};
+  int64_t max_streams = 256;       // DISPATCH_MAX_STREAMS: open StreamAssignedTickets calls per instance
 };
 
 absl::StatusOr<DispatchConfig> LoadDispatchConfig(const EnvReader& env);

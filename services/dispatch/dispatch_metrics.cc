@@ -24,7 +24,12 @@ DispatchMetrics::DispatchMetrics(prometheus::Registry& r)
       model_(prometheus::BuildGauge()
                  .Name("hotline_dispatch_model_info")
                  .Help("The classifier model in use (value 1)")
-                 .Register(r)) {}
+                 .Register(r)),
+      open_streams_(&prometheus::BuildGauge()
+                         .Name("hotline_dispatch_open_streams")
+                         .Help("Open StreamAssignedTickets calls, all fed by one notifier thread")
+                         .Register(r)
+                         .Add({})) {}
 
 void DispatchMetrics::Model(const std::string& version) {
   if (current_model_) current_model_->Set(0);

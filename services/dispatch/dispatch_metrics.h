@@ -16,6 +16,7 @@ namespace hotline::dispatch {
 //   hotline_dispatch_returns_total{department}        退单 per department (bounded: the directory)
 //   hotline_dispatch_classification_seconds           time to classify one ticket
 //   hotline_dispatch_model_info{version}              1 for the model in use
+//   hotline_dispatch_open_streams                     open StreamAssignedTickets calls (DISPATCH_MAX_STREAMS caps them)
 class DispatchMetrics {
  public:
   explicit DispatchMetrics(prometheus::Registry& r);
@@ -24,6 +25,7 @@ class DispatchMetrics {
   void Returned(const std::string& dept) { returns_.Add({{"department", dept}}).Increment(); }
   void Classified(double seconds) { classify_->Observe(seconds); }
   void Model(const std::string& version);
+  void OpenStreams(size_t n) { open_streams_->Set(static_cast<double>(n)); }
 
  private:
   prometheus::Family<prometheus::Counter>& decisions_;
@@ -32,6 +34,7 @@ class DispatchMetrics {
   prometheus::Histogram* classify_;
   prometheus::Family<prometheus::Gauge>& model_;
   prometheus::Gauge* current_model_ = nullptr;
+  prometheus::Gauge* open_streams_;
 };
 
 }  // namespace hotline::dispatch

@@ -1,103 +1,134 @@
 #include "services/dispatch/dispatch_service.h"
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <deque>
+#include <memory>
 #include <regex>
-#include <thread>
 
-#include "services/common/grpc_status.h"
+#include "absl/synchronization/mutex.h"
+
 #include "services/common/log.h"
 #include "services/dispatch/dispatch_api.h"
 
 namespace hotline::dispatch {
 namespace {
 
-// Streams a department's assignments: first everything after the client's cursor, then new ones
-// as they arrive (polled from the department's Redis stream). Each message carries the ticket's
+// One department stream: the notifier (one thread per instance) hands it batches of tickets after
+// its cursor; it writes them one by one from gRPC's write callbacks and asks for more when it has
+// written them all. No thread and no Redis reads of its own. Each message carries the ticket's
 // current state and the cursor to resume from.
 class AssignmentStream : public grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse> {
  public:
-  AssignmentStream(Dispatcher* d, std::string dept, std::string cursor, std::chrono::milliseconds poll)
-      : d_(d), dept_(std::move(dept)), cursor_(std::move(cursor)), poll_(poll) {
-    thread_ = std::thread([this] { Run(); });
+  // The notifier's side of the stream. It outlives the reactor when the notifier is handing
+  // over a batch as the call ends; `reactor_` is cleared then and the batch dropped.
+  class Sink : public AssignmentSink {
+   public:
+    Sink(AssignmentStream* r, AssignmentNotifier* n) : reactor_(r), notifier_(n) {}
+
+    void Deliver(std::vector<v1::StreamAssignedTicketsResponse> batch) override {
+      const v1::StreamAssignedTicketsResponse* first = nullptr;
+      AssignmentStream* r = nullptr;
+      {
+        absl::MutexLock l(&mu_);
+        r = reactor_;
+        if (reactor_ == nullptr || finishing_) return;
+        for (auto& m : batch) queue_.push_back(std::move(m));
+        if (writing_ || queue_.empty()) return;
+        writing_ = true;
+        first = &queue_.front();  // deque: stays put while later messages are appended
+      }
+      // Safe outside the lock: with a write in flight nobody finishes the call, so the reactor
+      // cannot be deleted before this write's OnWriteDone.
+      r->StartWrite(first);
+    }
+    void Fail(const absl::Status& status) override { End(ClientStatus(status, "assignment-stream")); }
+
+    void OnWriteDone(bool ok) {
+      enum { kWriteNext, kAskForMore, kFinish, kNothing } then = kNothing;
+      const v1::StreamAssignedTicketsResponse* next = nullptr;
+      AssignmentStream* r = nullptr;
+      {
+        absl::MutexLock l(&mu_);
+        r = reactor_;
+        writing_ = false;
+        queue_.pop_front();
+        if (!ok && !finishing_) {
+          finishing_ = true;
+          status_ = grpc::Status(grpc::StatusCode::CANCELLED, "stream closed");
+        }
+        if (finishing_) {
+          if (!finish_sent_) {
+            finish_sent_ = true;
+            then = kFinish;
+          }
+        } else if (!queue_.empty()) {
+          writing_ = true;
+          next = &queue_.front();
+          then = kWriteNext;
+        } else {
+          then = kAskForMore;
+        }
+      }
+      switch (then) {
+        case kWriteNext: r->StartWrite(next); break;
+        case kAskForMore: notifier_->Ready(this); break;
+        case kFinish: r->Finish(status_); break;
+        case kNothing: break;
+      }
+    }
+    // Ends the call with `status` once no write is in flight.
+    void End(const grpc::Status& status) {
+      AssignmentStream* r = nullptr;
+      {
+        absl::MutexLock l(&mu_);
+        r = reactor_;
+        if (reactor_ == nullptr || finishing_) return;
+        finishing_ = true;
+        status_ = status;
+        if (writing_) return;  // OnWriteDone finishes
+        finish_sent_ = true;
+      }
+      r->Finish(status);
+    }
+    void Detach() {
+      absl::MutexLock l(&mu_);
+      reactor_ = nullptr;
+    }
+
+   private:
+    absl::Mutex mu_;
+    AssignmentStream* reactor_ ABSL_GUARDED_BY(mu_);
+    AssignmentNotifier* const notifier_;
+    std::deque<v1::StreamAssignedTicketsResponse> queue_ ABSL_GUARDED_BY(mu_);
+    bool writing_ ABSL_GUARDED_BY(mu_) = false;
+    bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+    bool finish_sent_ ABSL_GUARDED_BY(mu_) = false;
+    grpc::Status status_;  // written once, under mu_, before finish_sent_
+  };
+
+  AssignmentStream(AssignmentNotifier* notifier, const std::string& dept, const std::string& cursor)
+      : notifier_(notifier), sink_(std::make_shared<Sink>(this, notifier)) {
+    if (auto s = notifier_->Subscribe(dept, cursor, sink_); !s.ok()) {
+      subscribed_ = false;
+      sink_->End(ClientStatus(s, "assignment-stream"));  // past DISPATCH_MAX_STREAMS: RESOURCE_EXHAUSTED at once
+      return;
+    }
+    // Headers now, so a client knows the stream is open before the first ticket; then the
+    // backlog after the cursor.
+    StartSendInitialMetadata();
+    notifier_->Ready(sink_.get());
   }
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> l(mu_);
-    writing_ = false;
-    if (!ok) stop_ = true;
-    cv_.notify_all();
-  }
-  void OnCancel() override {
-    std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
-    cv_.notify_all();
-  }
+  void OnWriteDone(bool ok) override { sink_->OnWriteDone(ok); }
+  void OnCancel() override { sink_->End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); }
   void OnDone() override {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.get_id() == std::this_thread::get_id()) {
-      thread_.detach();  // gRPC ran OnDone inline from our own Finish
-    } else {
-      thread_.join();
-    }
+    if (subscribed_) notifier_->Unsubscribe(sink_.get());
+    sink_->Detach();
     delete this;
   }
 
  private:
-  void Run() {
-    absl::Status status;
-    while (true) {
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        if (stop_) break;
-      }
-      auto batch = d_->repository()->Assignments(dept_, cursor_, 100);
-      if (!batch.ok()) {
-        status = batch.status();
-        break;
-      }
-      for (const auto& [cursor, id] : *batch) {
-        auto t = d_->repository()->Get(id);
-        cursor_ = cursor;
-        // Skip tickets that have since left this department (returned, re-dispatched).
-        if (!t.ok() || !t->has_value() || (*t)->department_id() != dept_) continue;
-        msg_.Clear();
-        *msg_.mutable_ticket() = **t;
-        msg_.set_cursor(cursor);
-        std::unique_lock<std::mutex> l(mu_);
-        if (stop_) break;
-        writing_ = true;
-        StartWrite(&msg_);
-        cv_.wait(l, [this] { return !writing_ || stop_; });
-        if (stop_) {
-          cv_.wait(l, [this] { return !writing_; });
-          break;
-        }
-      }
-      std::unique_lock<std::mutex> l(mu_);
-      if (stop_) break;
-      if (batch->empty()) cv_.wait_for(l, poll_, [this] { return stop_; });
-    }
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [this] { return !writing_; });
-    l.unlock();
-    Finish(status.ok() ? grpc::Status::OK : ToGrpcStatus(status));
-  }
-
-  Dispatcher* d_;
-  std::string dept_;
-  std::string cursor_;
-  std::chrono::milliseconds poll_;
-  v1::StreamAssignedTicketsResponse msg_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool writing_ = false;
-  bool stop_ = false;
-  std::thread thread_;
+  AssignmentNotifier* notifier_;
+  std::shared_ptr<Sink> sink_;
+  bool subscribed_ = true;
 };
 
 class ImmediateError : public grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse> {
@@ -107,15 +138,6 @@ class ImmediateError : public grpc::ServerWriteReactor<v1::StreamAssignedTickets
 };
 
 }  // namespace
-
-absl::StatusOr<std::string> DepartmentServiceImpl::ActingDepartment(grpc::CallbackServerContext* ctx,
-                                                                    const std::string& requested) const {
-  auto p = auth_->Authenticate(ctx);
-  if (!p.ok()) return p.status();
-  std::string dept = requested.empty() && p->role == Role::kDepartment ? p->department : requested;
-  if (auto s = Authenticator::RequireDepartment(*p, dept); !s.ok()) return s;
-  return dept;
-}
 
 TriageServiceImpl::TriageServiceImpl(Dispatcher* d, RpcCore* rpc)
     : GatedService(rpc, &DispatchApi()), d_(d) {
@@ -138,8 +160,12 @@ TriageServiceImpl::TriageServiceImpl(Dispatcher* d, RpcCore* rpc)
 grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* DepartmentServiceImpl::StreamAssignedTickets(
     grpc::CallbackServerContext* ctx, const v1::StreamAssignedTicketsRequest* req) {
   static const std::regex kCursor("^[0-9]+-[0-9]+$");
-  auto dept = ActingDepartment(ctx, req->department_id());
-  if (!dept.ok()) return new ImmediateError(ToGrpcStatus(dept.status()));
+  const std::string method = "DepartmentService/StreamAssignedTickets";
+  auto caller = rpc_->Admit(ctx, DispatchApi(), method, *req);
+  if (!caller.ok()) {
+    return new ImmediateError(rpc_->Finished(method, nullptr, nullptr, *req, caller.status(), 0, false));
+  }
+  const std::string* dept = &caller->department;
   if (dept->empty()) {
     return new ImmediateError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "department_id: is required"));
   }
@@ -151,12 +177,11 @@ grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* DepartmentServiceIm
     return new ImmediateError(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "after_cursor: not a cursor this stream sent"));
   }
-  return new AssignmentStream(d_, *dept, req->after_cursor(), poll_);
+  return new AssignmentStream(notifier_, *dept, req->after_cursor());
 }
 
-DepartmentServiceImpl::DepartmentServiceImpl(Dispatcher* d, const Authenticator* auth, RpcCore* rpc,
-                                             std::chrono::milliseconds poll)
-    : GatedService(rpc, &DispatchApi()), d_(d), auth_(auth), poll_(poll) {
+DepartmentServiceImpl::DepartmentServiceImpl(Dispatcher* d, RpcCore* rpc, AssignmentNotifier* notifier)
+    : GatedService(rpc, &DispatchApi()), d_(d), notifier_(notifier) {
   // c.department: the caller's own department, or the one a dispatcher or supervisor named
   // (empty for GetDispatchedTicket: the centre's view of any ticket).
   Handle("DepartmentService/AcceptTicket",

@@ -8,12 +8,12 @@
 #include "absl/time/time.h"
 #include "hotline/v1/dispatch.pb.h"
 #include "hotline/v1/events.pb.h"
-#include "services/common/idempotent.h"
 #include "services/dispatch/dispatch_metrics.h"
+#include "services/dispatch/dispatch_store.h"
 #include "services/dispatch/lifecycle.h"
 #include "services/dispatch/model_holder.h"
 #include "services/dispatch/responsibility.h"
-#include "services/dispatch/ticket_repository.h"
+#include "services/dispatch/rules.h"
 
 namespace hotline::dispatch {
 
@@ -26,15 +26,15 @@ struct DispatchOptions {
   int reopen_satisfaction_at_most = 2;
 };
 
-// Classifies and routes new tickets and runs their life with the departments. Every change is
-// one transaction: the ticket, its indexes and its events (through the outbox).
+// Classifies and routes new tickets and runs their life with the departments: the rules
+// (rules.h) applied inside one store transaction each (the ticket, its indexes and its events),
+// plus metrics. Knows no Redis: the store is injected (TicketRepository in the service, a fake
+// in unit tests).
 class Dispatcher {
  public:
-  Dispatcher(TicketRepository* repo, IdempotentApplier* applier, ModelHolder* models,
-             const ResponsibilityMatrix* matrix, DispatchMetrics* metrics, DispatchOptions opts,
-             std::function<absl::Time()> now = absl::Now)
-      : repo_(repo), applier_(applier), models_(models), matrix_(matrix), metrics_(metrics),
-        opts_(opts), now_(std::move(now)) {}
+  Dispatcher(DispatchStore* store, ModelHolder* models, const ResponsibilityMatrix* matrix,
+             DispatchMetrics* metrics, DispatchOptions opts, std::function<absl::Time()> now = absl::Now)
+      : store_(store), models_(models), matrix_(matrix), metrics_(metrics), opts_(opts), now_(std::move(now)) {}
 
   // The consumer's handler: TicketCreated → dispatch or triage; TicketWithdrawn → withdrawn;
   // SurveyAnswered (negative) → reopen. Other events are acknowledged and ignored.
@@ -58,23 +58,14 @@ class Dispatcher {
   // dept "" = the hotline centre (sees every ticket).
   absl::StatusOr<v1::DispatchedTicket> Get(const std::string& id, const std::string& dept);
 
-  TicketRepository* repository() { return repo_; }
   const ResponsibilityMatrix& matrix() const { return *matrix_; }
 
  private:
   absl::Status OnCreated(const v1::EventEnvelope& e);
   absl::Status OnWithdrawn(const v1::EventEnvelope& e);
   absl::Status OnSurvey(const v1::EventEnvelope& e);
-  // A department's action: checks the department, applies `action`, emits `event`.
-  using EventFill = std::function<void(v1::EventEnvelope&, const v1::DispatchedTicket&)>;
-  absl::StatusOr<v1::DispatchedTicket> DepartmentAction(const std::string& id, const std::string& dept,
-                                                        Action action, const std::string& reason,
-                                                        const EventFill& fill);
-  v1::EventEnvelope Event(const v1::DispatchedTicket& t) const;
-  void FillDispatched(v1::EventEnvelope& e, const v1::DispatchedTicket& t) const;
 
-  TicketRepository* repo_;
-  IdempotentApplier* applier_;
+  DispatchStore* store_;
   ModelHolder* models_;
   const ResponsibilityMatrix* matrix_;
   DispatchMetrics* metrics_;

@@ -12,7 +12,9 @@ int64_t FileMtimeNs(const std::string& path) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-ModelHolder::~ModelHolder() {
+ModelHolder::~ModelHolder() { Stop(); }
+
+void ModelHolder::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;

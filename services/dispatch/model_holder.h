@@ -18,7 +18,9 @@ namespace hotline::dispatch {
 class ModelHolder {
  public:
   explicit ModelHolder(std::shared_ptr<const TextClassifier> initial) : model_(std::move(initial)) {}
-  ~ModelHolder();
+  ~ModelHolder();  // Stop()
+  ModelHolder(const ModelHolder&) = delete;
+  ModelHolder& operator=(const ModelHolder&) = delete;
 
   std::shared_ptr<const TextClassifier> Get() const;
   void Set(std::shared_ptr<const TextClassifier> m);
@@ -27,6 +29,8 @@ class ModelHolder {
              std::function<void(const std::string& version)> on_swap);
   // One check of the file (what the watcher does each period); true when a new model was loaded.
   bool ReloadIfChanged();
+  // Stops and joins the watcher (before what `on_swap` uses goes away). Idempotent.
+  void Stop();
 
  private:
   mutable std::mutex mu_;

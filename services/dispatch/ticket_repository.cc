@@ -8,13 +8,34 @@ RedisCommand TicketRepository::Put(const v1::DispatchedTicket& t) {
   return {"SET", TicketKey(t.ticket_id()), t.SerializeAsString()};
 }
 
+absl::StatusOr<v1::DispatchedTicket> TicketRepository::Parse(const std::string& record) {
+  v1::DispatchedTicket t;
+  if (!t.ParseFromString(record)) return absl::DataLossError("dispatch ticket record is corrupt");
+  return t;
+}
+
+std::vector<RedisCommand> TicketRepository::ChangeCommands(const std::string& id, const Change& change) {
+  std::vector<RedisCommand> cmds;
+  if (change.enqueue_triage) {
+    cmds.push_back({"ZADD", kTriageKey, std::to_string(absl::ToUnixMillis(*change.enqueue_triage)), id});
+  }
+  if (change.dequeue_triage) cmds.push_back({"ZREM", kTriageKey, id});
+  if (!change.assign_to.empty()) cmds.push_back({"XADD", DepartmentStream(change.assign_to), "*", "ticket", id});
+  for (const auto& l : change.labels) {
+    std::string clean;
+    for (char c : l.text) clean.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+    cmds.push_back({"RPUSH", kLabelsKey, absl::StrCat(l.label, "\t", clean, "\t", l.source)});
+  }
+  return cmds;
+}
+
 absl::StatusOr<std::optional<v1::DispatchedTicket>> TicketRepository::Get(const std::string& id) {
   auto r = redis_->Command({"GET", TicketKey(id)});
   if (!r.ok()) return r.status();
   if (r->IsNil()) return std::optional<v1::DispatchedTicket>();
-  v1::DispatchedTicket t;
-  if (!t.ParseFromString(r->str)) return absl::DataLossError("dispatch ticket record is corrupt");
-  return std::optional<v1::DispatchedTicket>(std::move(t));
+  auto t = Parse(r->str);
+  if (!t.ok()) return t.status();
+  return std::optional<v1::DispatchedTicket>(std::move(*t));
 }
 
 absl::StatusOr<v1::DispatchedTicket> TicketRepository::Mutate(const std::string& id, const Mutation& mutate) {
@@ -26,22 +47,47 @@ absl::StatusOr<v1::DispatchedTicket> TicketRepository::Mutate(const std::string&
         auto cur = read({"GET", TicketKey(id)});
         if (!cur.ok()) return cur.status();
         if (cur->IsNil()) return absl::NotFoundError(absl::StrCat("no ticket ", id, " in dispatch"));
-        v1::DispatchedTicket t;
-        if (!t.ParseFromString(cur->str)) return absl::DataLossError("dispatch ticket record is corrupt");
-        auto change = mutate(t);
+        auto t = Parse(cur->str);
+        if (!t.ok()) return t.status();
+        auto change = mutate(*t);
         if (!change.ok()) return change.status();
-        t.set_version(t.version() + 1);
-        for (auto& e : change->events) e.set_aggregate_version(t.version());
-        std::vector<RedisCommand> cmds = {Put(t)};
-        cmds.insert(cmds.end(), change->extra.begin(), change->extra.end());
+        t->set_version(t->version() + 1);
+        for (auto& e : change->events) e.set_aggregate_version(t->version());
+        std::vector<RedisCommand> cmds = {Put(*t)};
+        auto extra = ChangeCommands(id, *change);
+        cmds.insert(cmds.end(), extra.begin(), extra.end());
         if (!change->events.empty()) cmds.push_back(outbox_->AppendCommand(change->events));
-        result = t;
+        result = *t;
         changed = true;
         return cmds;
       });
   if (!r.ok()) return r.status();
   if (changed) outbox_->NotifyCommitted();
   return result;
+}
+
+absl::StatusOr<bool> TicketRepository::CreateOnce(const std::string& event_id, const v1::DispatchedTicket& t,
+                                                  const Change& change) {
+  bool written = false;
+  auto outcome = applier_->Apply(
+      event_id,
+      [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
+        written = false;
+        auto existing = read({"EXISTS", TicketKey(t.ticket_id())});
+        if (!existing.ok()) return existing.status();
+        if (existing->integer == 1) return std::vector<RedisCommand>{};  // already routed
+        std::vector<RedisCommand> cmds = {Put(t)};
+        auto extra = ChangeCommands(t.ticket_id(), change);
+        cmds.insert(cmds.end(), extra.begin(), extra.end());
+        if (!change.events.empty()) cmds.push_back(outbox_->AppendCommand(change.events));
+        written = true;
+        return cmds;
+      },
+      {TicketKey(t.ticket_id())});
+  if (!outcome.ok()) return outcome.status();
+  written = written && *outcome == IdempotentApplier::Outcome::kApplied;
+  if (written) outbox_->NotifyCommitted();
+  return written;
 }
 
 absl::StatusOr<std::vector<v1::DispatchedTicket>> TicketRepository::ListTriage(size_t offset, size_t limit) {
@@ -56,22 +102,6 @@ absl::StatusOr<std::vector<v1::DispatchedTicket>> TicketRepository::ListTriage(s
   for (const auto& r : *replies) {
     v1::DispatchedTicket t;
     if (!r.IsNil() && t.ParseFromString(r.str)) out.push_back(std::move(t));
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TicketRepository::Assignments(
-    const std::string& dept, const std::string& cursor, size_t limit) {
-  auto r = redis_->Command({"XRANGE", DepartmentStream(dept), cursor.empty() ? "-" : "(" + cursor, "+",
-                            "COUNT", std::to_string(limit)});
-  if (!r.ok()) return r.status();
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& entry : r->elements) {
-    if (entry.elements.size() != 2) continue;
-    const auto& fields = entry.elements[1].elements;
-    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str == "ticket") out.emplace_back(entry.elements[0].str, fields[i + 1].str);
-    }
   }
   return out;
 }

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -8,53 +7,46 @@
 
 #include "absl/status/statusor.h"
 #include "hotline/v1/dispatch.pb.h"
-#include "hotline/v1/events.pb.h"
+#include "services/common/idempotent.h"
 #include "services/common/outbox.h"
 #include "services/common/redis_client.h"
+#include "services/dispatch/dispatch_store.h"
 
 namespace hotline::dispatch {
 
-// What a state change writes besides the ticket itself.
-struct Change {
-  std::vector<v1::EventEnvelope> events;
-  std::vector<RedisCommand> extra;  // triage queue, department stream, corrected labels
-};
-
-// Dispatch's tickets in its own Redis. Keys:
+// Dispatch's tickets in its own Redis (the DispatchStore adapter). Keys:
 //   dispatch:t:<id>       the ticket (v1::DispatchedTicket), version inside
 //   dispatch:triage       zset of ticket ids waiting for a human dispatcher, by time
 //   dispatch:dept:<id>    Redis stream of assignments to one department (resumable cursors)
 //   dispatch:labels       list of corrected labels "label\ttext\tsource" (the learning loop)
-class TicketRepository {
+class TicketRepository : public DispatchStore {
  public:
-  TicketRepository(RedisClient* redis, Outbox* outbox) : redis_(redis), outbox_(outbox) {}
+  TicketRepository(RedisClient* redis, Outbox* outbox, IdempotentApplier* applier)
+      : redis_(redis), outbox_(outbox), applier_(applier) {}
 
   static std::string TicketKey(const std::string& id) { return "dispatch:t:" + id; }
   static constexpr char kTriageKey[] = "dispatch:triage";
-  static std::string DepartmentStream(const std::string& dept) { return "dispatch:dept:" + dept; }
+  static constexpr char kDepartmentStreamPrefix[] = "dispatch:dept:";
+  static std::string DepartmentStream(const std::string& dept) { return kDepartmentStreamPrefix + dept; }
   static constexpr char kLabelsKey[] = "dispatch:labels";
 
-  absl::StatusOr<std::optional<v1::DispatchedTicket>> Get(const std::string& id);
+  absl::StatusOr<std::optional<v1::DispatchedTicket>> Get(const std::string& id) override;
+  absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id, const Mutation& mutate) override;
+  absl::StatusOr<bool> CreateOnce(const std::string& event_id, const v1::DispatchedTicket& t,
+                                  const Change& change) override;
+  absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset, size_t limit) override;
 
-  // Reads the ticket under WATCH, lets `mutate` change it (or refuse with a status), then
-  // writes it with version+1, the change's commands and its events in one MULTI/EXEC.
-  using Mutation = std::function<absl::StatusOr<Change>(v1::DispatchedTicket&)>;
-  absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id, const Mutation& mutate);
-
-  // The commands that store `t` (for plans built elsewhere, e.g. the idempotent consumer).
+  // The commands that store `t`.
   static RedisCommand Put(const v1::DispatchedTicket& t);
-
-  absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset, size_t limit);
-  // Assignments to `dept` after `cursor` ("" = from the start): (cursor, ticket id).
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Assignments(const std::string& dept,
-                                                                               const std::string& cursor,
-                                                                               size_t limit);
-  RedisClient* redis() { return redis_; }
-  Outbox* outbox() { return outbox_; }
+  // The commands that write a Change (without its events) for ticket `id`.
+  static std::vector<RedisCommand> ChangeCommands(const std::string& id, const Change& change);
+  // Parses one stored ticket; DATA_LOSS when the record is corrupt.
+  static absl::StatusOr<v1::DispatchedTicket> Parse(const std::string& record);
 
  private:
   RedisClient* redis_;
   Outbox* outbox_;
+  IdempotentApplier* applier_;
 };
 
 }  // namespace hotline::dispatch

@@ -48,7 +48,7 @@ int main() {
     intake.attempts = std::make_unique<RedisAttemptStore>(ctx.redis);
     intake.throttle = std::make_unique<VerificationThrottle>(
         intake.attempts.get(), intake.config.verification,
-        [](const Lockout& l) { intake.metrics->CountLockout(l.scope); });
+        [m = intake.metrics.get()](const Lockout& l) { m->CountLockout(l.scope); });
     intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.throttle.get(),
                                                intake.config.core);
     ctx.grpc_services.push_back(

@@ -139,3 +139,23 @@ TEST_CASE("on the real labelled messages, the classifier beats a fixed bar on a 
   CHECK(ev.accuracy > 0.80);
   CHECK(ev.macro_f1 > 0.78);
 }
+
+TEST_CASE("a malformed model file is an error naming what is wrong, never an exception") {
+  testing::TempDir dir;
+  auto load = [&](const std::string& content) {
+    std::ofstream(dir.path() + "/m.bin", std::ios::binary) << content;
+    return TextClassifier::Load(dir.path() + "/m.bin");
+  };
+  const std::string head = "hotline-text-classifier 1\nversion v\n";
+  auto bad = load(head + "threshold abc\nbuckets_log2 8\nlabels a\tb\nweights\n");
+  CHECK(std::string(bad.status().message()).find("threshold: 'abc' is not a number in [0, 1]") != std::string::npos);
+  bad = load(head + "threshold 0.5\nbuckets_log2 99999999999999999999\nlabels a\tb\nweights\n");
+  CHECK(std::string(bad.status().message()).find("buckets_log2: '99999999999999999999' is not an integer") !=
+        std::string::npos);
+  bad = load(head + "threshold 0.5\nbuckets_log2 24\nlabels a\tb\nweights\n1234");
+  CHECK(std::string(bad.status().message()).find("4 bytes, the header needs 134217736") != std::string::npos);
+  // The right number of bytes loads.
+  auto good = load(head + "threshold 0.5\nbuckets_log2 8\nlabels a\tb\nweights\n" + std::string((2 + 256 * 2) * 4, '\0'));
+  REQUIRE(good.ok());
+  CHECK((*good)->recommended_threshold() == 0.5);
+}

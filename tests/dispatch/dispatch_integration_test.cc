@@ -5,8 +5,11 @@
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/time_util.h>
 
+#include <dirent.h>
+
 #include <fstream>
 
+#include "absl/time/clock.h"
 #include "hotline/v1/dispatch.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/kafka_producer.h"
@@ -44,7 +47,7 @@ struct Stack {
                           {"DISPATCH_MODEL=" + model,
                            "DISPATCH_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv",
                            "DISPATCH_RESPONSIBILITY=" HOTLINE_REPO_DIR "/deploy/dispatch/responsibility.tsv",
-                           "DISPATCH_MODEL_RELOAD_SECONDS=1"}};
+                           "DISPATCH_MODEL_RELOAD_SECONDS=1", "DISPATCH_MAX_STREAMS=20"}};
   std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(dispatch.grpc_addr(), grpc::InsecureChannelCredentials());
   std::unique_ptr<v1::TriageService::Stub> triage = v1::TriageService::NewStub(channel);
   std::unique_ptr<v1::DepartmentService::Stub> dept = v1::DepartmentService::NewStub(channel);
@@ -121,6 +124,40 @@ v1::DispatchedTicket WaitRouted(const std::string& id) {
       },
       30s, 100ms));
   return t;
+}
+
+std::string Metrics() {
+  int rc = 0;
+  return Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
+}
+
+int Threads(pid_t pid) {
+  int n = 0;
+  if (DIR* d = opendir(("/proc/" + std::to_string(pid) + "/task").c_str())) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+// A dispatched ticket, accepted by its department.
+v1::DispatchedTicket AcceptedTicket(const std::string& text, const std::string& district) {
+  auto e = Created(text, district);
+  auto t = WaitRouted(e.key());
+  if (t.department_id().empty()) {  // queued for triage by a less confident model
+    v1::AssignTicketRequest a;
+    a.set_ticket_id(t.ticket_id());
+    a.set_department_id("d-eco");
+    v1::AssignTicketResponse aresp;
+    REQUIRE(S().triage->AssignTicket(Ctx().get(), a, &aresp).ok());
+    t = aresp.ticket();
+  }
+  v1::AcceptTicketRequest ar;
+  ar.set_ticket_id(t.ticket_id());
+  ar.set_department_id(t.department_id());
+  v1::AcceptTicketResponse aresp;
+  REQUIRE(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).ok());
+  return aresp.ticket();
 }
 
 }  // namespace
@@ -279,6 +316,47 @@ TEST_CASE("an extension is requested, then granted or refused by the centre") {
   CHECK(events[3].extension_granted().new_deadline().seconds() == 1893456000);
 }
 
+TEST_CASE("extension deadlines in the past are refused naming the field, and nothing is stored") {
+  auto t = AcceptedTicket("东湖路20号的工厂夜里排放黑烟，气味刺鼻", "东湖区");
+  v1::RequestExtensionRequest er;
+  er.set_ticket_id(t.ticket_id());
+  er.set_department_id(t.department_id());
+  er.set_reason("需要环境监测报告");
+  *er.mutable_requested_deadline() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1500000000);  // 2017
+  v1::RequestExtensionResponse eresp;
+  auto s = S().dept->RequestExtension(Ctx().get(), er, &eresp);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().rfind("requested_deadline: 2017-07-14T02:40:00+00:00 is in the past", 0) == 0);
+  auto stored = Ticket(t.ticket_id());
+  CHECK(stored.state() == v1::TICKET_STATE_ACCEPTED);
+  CHECK_FALSE(stored.has_requested_deadline());
+
+  // A request whose deadline passes before the centre decides cannot be granted as it stands.
+  auto soon = std::chrono::system_clock::now() + 2s;
+  *er.mutable_requested_deadline() = google::protobuf::util::TimeUtil::TimeTToTimestamp(
+      std::chrono::system_clock::to_time_t(soon) + 1);
+  REQUIRE(S().dept->RequestExtension(Ctx().get(), er, &eresp).ok());
+  CHECK(eresp.ticket().requested_deadline().seconds() == er.requested_deadline().seconds());  // stored with the state
+  std::this_thread::sleep_for(std::chrono::seconds(er.requested_deadline().seconds()) -
+                              std::chrono::system_clock::now().time_since_epoch() + 100ms);
+  v1::DecideExtensionRequest dr;
+  dr.set_ticket_id(t.ticket_id());
+  dr.set_approve(true);
+  v1::DecideExtensionResponse dresp;
+  s = S().centre->DecideExtension(Ctx().get(), dr, &dresp);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().rfind("new_deadline: ", 0) == 0);
+  *dr.mutable_new_deadline() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1500000000);
+  s = S().centre->DecideExtension(Ctx().get(), dr, &dresp);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().rfind("new_deadline: 2017-07-14T02:40:00+00:00 is in the past", 0) == 0);
+  CHECK(Ticket(t.ticket_id()).state() == v1::TICKET_STATE_EXTENSION_REQUESTED);
+  *dr.mutable_new_deadline() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1893456000);
+  REQUIRE(S().centre->DecideExtension(Ctx().get(), dr, &dresp).ok());
+  CHECK(dresp.ticket().state() == v1::TICKET_STATE_EXTENSION_GRANTED);
+  CHECK(dresp.ticket().granted_deadline().seconds() == 1893456000);
+}
+
 TEST_CASE("a department's stream delivers its tickets, only its tickets, and resumes from a cursor") {
   // Open the stream first, then create one ticket for it and one for another department.
   grpc::ClientContext ctx;
@@ -318,6 +396,60 @@ TEST_CASE("a department's stream delivers its tickets, only its tickets, and res
   CHECK(bad->Finish().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_CASE("department streams share one notifier thread, fan out, and are capped by DISPATCH_MAX_STREAMS") {
+  // Earlier tests' streams are gone once the gauge says so.
+  REQUIRE(WaitFor([] { return Metrics().find("hotline_dispatch_open_streams 0") != std::string::npos; }, 10s, 100ms));
+  const pid_t pid = S().dispatch.process().pid();
+  const int before = Threads(pid);
+  constexpr int kStreams = 20;  // = DISPATCH_MAX_STREAMS of this stack
+  std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::StreamAssignedTicketsResponse>>> readers;
+  for (int i = 0; i < kStreams; ++i) {
+    ctxs.push_back(std::make_unique<grpc::ClientContext>());
+    ctxs.back()->set_deadline(std::chrono::system_clock::now() + 60s);
+    v1::StreamAssignedTicketsRequest req;
+    req.set_department_id(i % 2 ? "d-hrss" : "d-eco");
+    // Resume from "now": only tickets assigned from here on.
+    req.set_after_cursor(std::to_string(absl::ToUnixMillis(absl::Now())) + "-0");
+    readers.push_back(S().dept->StreamAssignedTickets(ctxs.back().get(), req));
+    readers.back()->WaitForInitialMetadata();  // the server has registered it
+  }
+  const int after = Threads(pid);
+  WARN("dispatch threads: " << before << " before, " << after << " with " << kStreams << " streams open");
+  CHECK(after - before < kStreams / 4);  // one thread per stream would add 20
+  CHECK(Metrics().find("hotline_dispatch_open_streams 20") != std::string::npos);
+
+  // Past the cap: refused at once.
+  grpc::ClientContext extra_ctx;
+  extra_ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  v1::StreamAssignedTicketsRequest req;
+  req.set_department_id("d-eco");
+  auto t0 = std::chrono::steady_clock::now();
+  auto extra = S().dept->StreamAssignedTickets(&extra_ctx, req);
+  v1::StreamAssignedTicketsResponse msg;
+  CHECK_FALSE(extra->Read(&msg));
+  auto refused = extra->Finish();
+  CHECK(refused.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(refused.error_message().find("DISPATCH_MAX_STREAMS") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+
+  // One new d-hrss ticket reaches every d-hrss stream.
+  auto e = Created("公司拖欠加班费，也不给员工缴纳社保", "北城区");
+  auto t = WaitRouted(e.key());
+  if (t.department_id() == "d-hrss") {
+    for (int i = 1; i < kStreams; i += 2) {
+      REQUIRE(readers[i]->Read(&msg));
+      CHECK(msg.ticket().ticket_id() == e.key());
+    }
+  } else {
+    WARN("the model routed the test ticket to " << t.department_id() << "; fan-out not checked");
+  }
+  for (auto& c : ctxs) c->TryCancel();
+  for (auto& r : readers) r->Finish();
+  // Closed streams free their slots.
+  CHECK(WaitFor([] { return Metrics().find("hotline_dispatch_open_streams 0") != std::string::npos; }, 10s, 100ms));
+}
+
 TEST_CASE("dispatch's metrics count decisions and name the model") {
   int rc = 0;
   std::string m = Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
@@ -348,6 +480,43 @@ TEST_CASE("a new model file is picked up without a restart") {
   auto e = Created("滨江东路的餐馆缺斤短两，投诉", "滨江区");
   auto t = WaitRouted(e.key());
   CHECK(t.model_version() == "test-2");
+}
+
+TEST_CASE("a malformed model file written while dispatch runs is logged and the previous model kept") {
+  std::string metrics = Metrics();
+  auto at = metrics.find("hotline_dispatch_model_info{version=\"");
+  REQUIRE(at != std::string::npos);
+  at += std::string("hotline_dispatch_model_info{version=\"").size();
+  std::string current = metrics.substr(at, metrics.find('"', at) - at);
+  while (metrics.find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") == std::string::npos) {
+    // the first match was a retired model (value 0); find the one in use
+    at = metrics.find("hotline_dispatch_model_info{version=\"", at);
+    REQUIRE(at != std::string::npos);
+    at += std::string("hotline_dispatch_model_info{version=\"").size();
+    current = metrics.substr(at, metrics.find('"', at) - at);
+  }
+  // Renamed into place, as a deployment would; the header's threshold is not a number.
+  std::string tmp = S().model + ".bad";
+  std::ofstream(tmp) << "hotline-text-classifier 1\nversion broken-1\nthreshold abc\nbuckets_log2 18\n"
+                        "labels a\tb\nweights\n";
+  REQUIRE(std::rename(tmp.c_str(), S().model.c_str()) == 0);
+  REQUIRE(WaitFor([] { return S().dispatch.Log().find("model reload failed") != std::string::npos; }, 15s, 200ms));
+  std::string log = S().dispatch.Log();
+  CHECK(log.find("threshold: 'abc' is not a number") != std::string::npos);
+  CHECK(HealthCheck(S().dispatch.grpc_addr()) == 0);  // still SERVING
+  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") != std::string::npos);
+  auto e = Created("南湖路的餐馆缺斤短两，投诉", "滨江区");
+  CHECK(WaitRouted(e.key()).model_version() == current);
+
+  // A truncated file (a header asking for more weights than there are) is refused the same way.
+  std::ofstream(tmp) << "hotline-text-classifier 1\nversion broken-2\nthreshold 0.5\nbuckets_log2 24\n"
+                        "labels a\tb\tc\nweights\nxyz";
+  REQUIRE(std::rename(tmp.c_str(), S().model.c_str()) == 0);
+  REQUIRE(WaitFor([] { return S().dispatch.Log().find("the header needs") != std::string::npos; }, 15s, 200ms));
+  CHECK(HealthCheck(S().dispatch.grpc_addr()) == 0);
+  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") != std::string::npos);
+  // The next test starts a second instance from this path: put a good model back.
+  TrainDemoModel(S().dir.path());
 }
 
 TEST_CASE("with tokens on, a department acts only as itself and only the centre closes") {

@@ -19,58 +19,34 @@
 #include <string>
 #include <vector>
 
+#include "tools/common/flags.h"
+
 namespace {
 
 const char* kTopics[] = {"hotline.tickets.v1", "hotline.calls.v1", "hotline.sla.v1",
                          "hotline.surveys.v1", "hotline.deadletter.v1"};
 
-void Usage() {
-  std::cerr << "usage: hotline-dev-broker [--brokers N] [--partitions N] "
-               "[--bootstrap-file PATH] [--topic NAME]...\n"
-               "  --brokers N          mock brokers on loopback (default 1)\n"
-               "  --partitions N       partitions per topic (default 6)\n"
-               "  --bootstrap-file P   also write the bootstrap address to P\n"
-               "  --topic NAME         create NAME too (repeatable)\n"
-               "signals: SIGTERM/SIGINT stop; SIGUSR1 brokers down; SIGUSR2 brokers up\n";
-}
-
-bool ParseInt(const char* s, int min, int max, int* out) {
-  char* end = nullptr;
-  long v = std::strtol(s, &end, 10);
-  if (end == s || *end != '\0' || v < min || v > max) return false;
-  *out = static_cast<int>(v);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  int brokers = 1;
-  int partitions = 6;
+  int64_t brokers = 1;
+  int64_t partitions = 6;
   std::string bootstrap_file;
-  std::vector<std::string> topics(std::begin(kTopics), std::end(kTopics));
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    bool has_value = i + 1 < argc;
-    if (a == "--brokers" && has_value) {
-      if (!ParseInt(argv[++i], 1, 16, &brokers)) {
-        std::cerr << "--brokers: expected 1..16, got '" << argv[i] << "'\n";
-        return 2;
-      }
-    } else if (a == "--partitions" && has_value) {
-      if (!ParseInt(argv[++i], 1, 1024, &partitions)) {
-        std::cerr << "--partitions: expected 1..1024, got '" << argv[i] << "'\n";
-        return 2;
-      }
-    } else if (a == "--bootstrap-file" && has_value) {
-      bootstrap_file = argv[++i];
-    } else if (a == "--topic" && has_value) {
-      topics.emplace_back(argv[++i]);
-    } else {
-      Usage();
-      return a == "--help" || a == "-h" ? 0 : 2;
-    }
+  std::vector<std::string> extra_topics;
+  hotline::flags::FlagParser flags(
+      "hotline-dev-broker [flags]\n"
+      "signals: SIGTERM/SIGINT stop; SIGUSR1 brokers down; SIGUSR2 brokers up");
+  flags.Int("brokers", &brokers, 1, 16, "mock brokers on loopback");
+  flags.Int("partitions", &partitions, 1, 1024, "partitions per topic");
+  flags.String("bootstrap-file", &bootstrap_file, "also write the bootstrap address to this file");
+  flags.Strings("topic", &extra_topics, "create this topic too (repeatable)");
+  hotline::flags::ParseOrExit(flags, "hotline-dev-broker", argc, argv);
+  if (!flags.positional().empty()) {
+    std::cerr << "hotline-dev-broker: unexpected argument '" << flags.positional()[0] << "'\n";
+    return 2;
   }
+  std::vector<std::string> topics(std::begin(kTopics), std::end(kTopics));
+  topics.insert(topics.end(), extra_topics.begin(), extra_topics.end());
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -86,15 +62,15 @@ int main(int argc, char** argv) {
     std::cerr << "hotline-dev-broker: " << err << "\n";
     return 1;
   }
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(rk, brokers);
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(rk, static_cast<int>(brokers));
   if (cluster == nullptr) {
     std::cerr << "hotline-dev-broker: could not start the mock cluster\n";
     rd_kafka_destroy(rk);
     return 1;
   }
-  const int replication = brokers >= 3 ? 3 : brokers;
+  const int replication = brokers >= 3 ? 3 : static_cast<int>(brokers);
   for (const auto& t : topics) {
-    rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(cluster, t.c_str(), partitions, replication);
+    rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(cluster, t.c_str(), static_cast<int>(partitions), replication);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::cerr << "hotline-dev-broker: topic " << t << ": " << rd_kafka_err2str(e) << "\n";
       rd_kafka_mock_cluster_destroy(cluster);
@@ -120,7 +96,7 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGUSR1 || sig == SIGUSR2) {
-      for (int b = 1; b <= brokers; ++b) {
+      for (int b = 1; b <= static_cast<int>(brokers); ++b) {
         if (sig == SIGUSR1) {
           rd_kafka_mock_broker_set_down(cluster, b);
         } else {

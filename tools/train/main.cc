@@ -7,6 +7,9 @@
 //   hotline-train bench --model model.bin --input test.csv
 //   hotline-train export-corrections --redis redis://dispatch-redis:6379/0 --output corrections.csv
 //
+// Unknown or malformed flags are refused naming the flag (exit 2); `hotline-train <command> --help`
+// lists a command's flags.
+//
 // CSV files have a header with `text` and `label` columns (others are ignored). `train` holds out
 // a stratified share of the input to choose the auto-dispatch threshold that reaches the target
 // precision, and writes it into the model. Dispatch's corrected labels (returns, manual
@@ -22,24 +25,28 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "absl/strings/str_split.h"
 #include "services/common/redis_client.h"
 #include "services/dispatch/classifier.h"
+#include "tools/common/flags.h"
 
 using namespace hotline::dispatch;
 
 namespace {
 
+using hotline::flags::FlagParser;
+
+// Every command's flags, with their defaults.
 struct Args {
-  std::string cmd;
-  std::multimap<std::string, std::string> flags;
-  std::string Get(const std::string& k, const std::string& def = "") const {
-    auto it = flags.find(k);
-    return it == flags.end() ? def : it->second;
-  }
+  std::vector<std::string> inputs;
+  std::string output, model, version, redis = "redis://127.0.0.1:6379/0", train_out, test_out;
+  double target_precision = 0.98, holdout = 0.2, test_fraction = 0.2, threshold = -1;
+  int64_t seed = 42;
 };
+
+constexpr int64_t kMaxSeed = 4294967295;  // uint32
 
 int Die(const std::string& msg) {
   std::fprintf(stderr, "hotline-train: %s\n", msg.c_str());
@@ -81,10 +88,9 @@ void Split(std::vector<LabeledText> all, double test_fraction, uint32_t seed,
 
 absl::StatusOr<std::vector<LabeledText>> ReadAll(const Args& a) {
   std::vector<LabeledText> all;
-  auto range = a.flags.equal_range("input");
-  if (range.first == range.second) return absl::InvalidArgumentError("--input is required");
-  for (auto it = range.first; it != range.second; ++it) {
-    auto rows = ReadLabeledCsv(it->second);
+  if (a.inputs.empty()) return absl::InvalidArgumentError("--input is required");
+  for (const auto& input : a.inputs) {
+    auto rows = ReadLabeledCsv(input);
     if (!rows.ok()) return rows.status();
     all.insert(all.end(), rows->begin(), rows->end());
   }
@@ -94,11 +100,10 @@ absl::StatusOr<std::vector<LabeledText>> ReadAll(const Args& a) {
 int Train(const Args& a) {
   auto all = ReadAll(a);
   if (!all.ok()) return Die(std::string(all.status().message()));
-  std::string output = a.Get("output");
-  if (output.empty()) return Die("--output is required");
-  double target = std::stod(a.Get("target-precision", "0.98"));
-  double holdout = std::stod(a.Get("holdout", "0.2"));
-  uint32_t seed = static_cast<uint32_t>(std::stoul(a.Get("seed", "42")));
+  const std::string& output = a.output;
+  double target = a.target_precision;
+  double holdout = a.holdout;
+  uint32_t seed = static_cast<uint32_t>(a.seed);
   std::vector<LabeledText> train, valid;
   Split(*all, holdout, seed, &train, &valid);
   TrainOptions opts;
@@ -107,7 +112,8 @@ int Train(const Args& a) {
   auto model = TextClassifier::Train(train, opts);
   if (!model.ok()) return Die(std::string(model.status().message()));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::string version = a.Get("version", absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()));
+  std::string version =
+      a.version.empty() ? absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()) : a.version;
   (*model)->set_version(version);
   double th = valid.empty() ? 1.0 : ThresholdForPrecision(**model, valid, target);
   (*model)->set_recommended_threshold(th);
@@ -131,12 +137,12 @@ int Train(const Args& a) {
 }
 
 int EvaluateCmd(const Args& a) {
-  auto model = TextClassifier::Load(a.Get("model"));
+  auto model = TextClassifier::Load(a.model);
   if (!model.ok()) return Die(std::string(model.status().message()));
   auto data = ReadAll(a);
   if (!data.ok()) return Die(std::string(data.status().message()));
   auto ev = Evaluate(**model, *data);
-  double th = a.Get("threshold").empty() ? (*model)->recommended_threshold() : std::stod(a.Get("threshold"));
+  double th = a.threshold < 0 ? (*model)->recommended_threshold() : a.threshold;
   size_t auto_n = 0, auto_ok = 0;
   for (const auto& r : *data) {
     auto p = (*model)->Predict(r.text);
@@ -160,9 +166,8 @@ int SplitCmd(const Args& a) {
   auto all = ReadAll(a);
   if (!all.ok()) return Die(std::string(all.status().message()));
   std::vector<LabeledText> train, test;
-  Split(*all, std::stod(a.Get("test-fraction", "0.2")), static_cast<uint32_t>(std::stoul(a.Get("seed", "7"))),
-        &train, &test);
-  if (!WriteCsv(a.Get("train-out"), train) || !WriteCsv(a.Get("test-out"), test)) {
+  Split(*all, a.test_fraction, static_cast<uint32_t>(a.seed), &train, &test);
+  if (!WriteCsv(a.train_out, train) || !WriteCsv(a.test_out, test)) {
     return Die("cannot write --train-out / --test-out");
   }
   std::printf("split %zu texts (duplicates dropped): %zu train, %zu test\n", train.size() + test.size(),
@@ -171,7 +176,7 @@ int SplitCmd(const Args& a) {
 }
 
 int Bench(const Args& a) {
-  auto model = TextClassifier::Load(a.Get("model"));
+  auto model = TextClassifier::Load(a.model);
   if (!model.ok()) return Die(std::string(model.status().message()));
   auto data = ReadAll(a);
   if (!data.ok()) return Die(std::string(data.status().message()));
@@ -194,7 +199,7 @@ int Bench(const Args& a) {
 // The learning loop: dispatch keeps every dispatcher's category (and every return) in its Redis;
 // this writes the corrected labels as training CSV. Returns ("!category") are counted, not written.
 int ExportCorrections(const Args& a) {
-  auto endpoint = hotline::ParseRedisUrl(a.Get("redis", "redis://127.0.0.1:6379/0"));
+  auto endpoint = hotline::ParseRedisUrl(a.redis);
   if (!endpoint.ok()) return Die(std::string(endpoint.status().message()));
   hotline::RedisClient redis(*endpoint);
   auto rows = redis.Command({"LRANGE", "dispatch:labels", "0", "-1"});
@@ -210,27 +215,82 @@ int ExportCorrections(const Args& a) {
     }
     out.push_back({f[1], f[0]});
   }
-  if (!WriteCsv(a.Get("output", "corrections.csv"), out)) return Die("cannot write --output");
-  std::printf("%zu corrected labels written to %s (%zu returns recorded)\n", out.size(),
-              a.Get("output", "corrections.csv").c_str(), returns);
+  if (!WriteCsv(a.output, out)) return Die("cannot write --output");
+  std::printf("%zu corrected labels written to %s (%zu returns recorded)\n", out.size(), a.output.c_str(), returns);
   return 0;
 }
 
 }  // namespace
 
+constexpr char kCommands[] =
+    "usage: hotline-train <command> [flags]   (hotline-train <command> --help lists its flags)\n"
+    "  train               train a model from labelled CSV, choose its auto-dispatch threshold\n"
+    "  evaluate            accuracy, macro-F1 and the coverage/accuracy curve of a model\n"
+    "  split               stratified train/test split of labelled CSV\n"
+    "  bench               time predictions\n"
+    "  export-corrections  dispatch's corrected labels (the learning loop) as training CSV\n";
+
 int main(int argc, char** argv) {
-  if (argc < 2) return Die("usage: hotline-train train|evaluate|split|bench --flag value ... (see the source header)");
-  Args a;
-  a.cmd = argv[1];
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    if (k.rfind("--", 0) != 0) return Die("expected --flag, got " + k);
-    a.flags.emplace(k.substr(2), argv[i + 1]);
+  if (argc < 2) {
+    std::fputs(kCommands, stderr);
+    return 2;
   }
-  if (a.cmd == "train") return Train(a);
-  if (a.cmd == "evaluate") return EvaluateCmd(a);
-  if (a.cmd == "split") return SplitCmd(a);
-  if (a.cmd == "bench") return Bench(a);
-  if (a.cmd == "export-corrections") return ExportCorrections(a);
-  return Die("unknown command " + a.cmd);
+  const std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kCommands, stdout);
+    return 0;
+  }
+  Args a;
+  FlagParser p("hotline-train " + cmd + " [flags]");
+  auto input = [&] { p.Strings("input", &a.inputs, "labelled CSV (text, label columns); repeatable"); };
+  int (*run)(const Args&) = nullptr;
+  if (cmd == "train") {
+    input();
+    p.String("output", &a.output, "model file to write");
+    p.String("version", &a.version, "model version (default: the UTC time)");
+    p.Double("target-precision", &a.target_precision, 0, 1, "precision the auto-dispatch threshold must reach");
+    p.Double("holdout", &a.holdout, 0, 0.9, "share held out to choose the threshold");
+    p.Int("seed", &a.seed, 0, kMaxSeed, "random seed");
+    p.Require("input");
+    p.Require("output");
+    run = Train;
+  } else if (cmd == "evaluate") {
+    p.String("model", &a.model, "model file");
+    input();
+    p.Double("threshold", &a.threshold, 0, 1, "auto-dispatch threshold (default: the model's)");
+    p.Require("model");
+    p.Require("input");
+    run = EvaluateCmd;
+  } else if (cmd == "split") {
+    input();
+    p.Double("test-fraction", &a.test_fraction, 0, 1, "share of each label on the test side");
+    a.seed = 7;
+    p.Int("seed", &a.seed, 0, kMaxSeed, "random seed");
+    p.String("train-out", &a.train_out, "CSV to write the training side to");
+    p.String("test-out", &a.test_out, "CSV to write the test side to");
+    p.Require("input");
+    p.Require("train-out");
+    p.Require("test-out");
+    run = SplitCmd;
+  } else if (cmd == "bench") {
+    p.String("model", &a.model, "model file");
+    input();
+    p.Require("model");
+    p.Require("input");
+    run = Bench;
+  } else if (cmd == "export-corrections") {
+    p.String("redis", &a.redis, "dispatch's REDIS_URL");
+    a.output = "corrections.csv";
+    p.String("output", &a.output, "CSV to write");
+    run = ExportCorrections;
+  } else {
+    std::fprintf(stderr, "hotline-train: unknown command '%s'\n%s", cmd.c_str(), kCommands);
+    return 2;
+  }
+  hotline::flags::ParseOrExit(p, "hotline-train", argc, argv, 2);
+  if (!p.positional().empty()) {
+    std::fprintf(stderr, "hotline-train: unexpected argument '%s'\n", p.positional()[0].c_str());
+    return 2;
+  }
+  return run(a);
 }
