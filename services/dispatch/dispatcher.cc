@@ -115,7 +115,9 @@ absl::Status Dispatcher::OnCreated(const v1::EventEnvelope& e) {
       cmds.push_back({"ZADD", TicketRepository::kTriageKey, Ms(now), out.ticket_id()});
     }
     cmds.insert(cmds.begin(), TicketRepository::Put(out));
-    cmds.push_back(repo_->outbox()->AppendCommand({ev}));
+    auto append = repo_->outbox()->AppendCommand({ev});  // refuses oversized events
+    if (!append.ok()) return append.status();
+    cmds.push_back(*std::move(append));
     return cmds;
   }, {TicketRepository::TicketKey(c.ticket_id())});
   if (!outcome.ok()) return outcome.status();

@@ -34,7 +34,11 @@ absl::StatusOr<v1::DispatchedTicket> TicketRepository::Mutate(const std::string&
         for (auto& e : change->events) e.set_aggregate_version(t.version());
         std::vector<RedisCommand> cmds = {Put(t)};
         cmds.insert(cmds.end(), change->extra.begin(), change->extra.end());
-        if (!change->events.empty()) cmds.push_back(outbox_->AppendCommand(change->events));
+        if (!change->events.empty()) {
+          auto append = outbox_->AppendCommand(change->events);  // refuses oversized events
+          if (!append.ok()) return append.status();
+          cmds.push_back(*std::move(append));
+        }
         result = t;
         changed = true;
         return cmds;

@@ -382,7 +382,9 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
     ++c.next;
     auto w = WriteClock(c);
     cmds.insert(cmds.begin(), w.begin(), w.end());
-    cmds.push_back(outbox_->AppendCommand(events));
+    auto append = outbox_->AppendCommand(events);  // refuses oversized events
+    if (!append.ok()) return append.status();
+    cmds.push_back(*std::move(append));
     result = c;
     return cmds;
   };
