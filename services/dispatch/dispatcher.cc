@@ -85,7 +85,7 @@ absl::Status Dispatcher::OnCreated(const v1::EventEnvelope& e) {
   t.set_version(1);
 
   std::string mode = automatic ? "auto" : "triage";
-  auto outcome = applier_->Apply(e.event_id(), [&](const RedisClient::Reader& read)
+  auto outcome = applier_->Apply(e, [&](const RedisClient::Reader& read)
                                                    -> absl::StatusOr<std::vector<RedisCommand>> {
     auto existing = read({"EXISTS", TicketRepository::TicketKey(c.ticket_id())});
     if (!existing.ok()) return existing.status();

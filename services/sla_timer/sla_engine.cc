@@ -200,7 +200,7 @@ absl::Status SlaEngine::HandleEvent(const v1::EventEnvelope& e, const MessageMet
     if (cmds.empty()) cmds.push_back({"PING"});  // nothing to change, but remember the event
     return cmds;
   };
-  auto outcome = applier_->Apply(e.event_id(), plan, {ClockKey(sign_id), ClockKey(done_id)});
+  auto outcome = applier_->Apply(e, plan, {ClockKey(sign_id), ClockKey(done_id)});
   if (!outcome.ok()) return outcome.status();
   if (*outcome == IdempotentApplier::Outcome::kApplied) {
     for (const auto& c : written) Schedule(c);
