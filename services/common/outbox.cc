@@ -196,6 +196,7 @@ OutboxRelay::PassResult OutboxRelay::RunPass() {
   absl::Status first_failure;
   int delivered = 0, failed = 0;
   auto renew_at = std::chrono::steady_clock::now() + opts_.lock_ttl / 3;
+  std::chrono::steady_clock::time_point stop_seen{};
   while (in_flight > 0) {
     std::deque<std::pair<size_t, absl::Status>> arrived;
     {
@@ -237,6 +238,20 @@ OutboxRelay::PassResult OutboxRelay::RunPass() {
         --in_flight;
         ++failed;
         if (first_failure.ok()) first_failure = absl::DeadlineExceededError("no delivery report");
+      }
+    }
+    if (stop_.load()) {
+      // Shutting down: give the reports a moment, not the full delivery_wait (35 s with the
+      // broker away). What is still unreported stays in the list; if it did arrive, the next
+      // owner sends it again and consumers drop the duplicate by event id.
+      if (stop_seen == std::chrono::steady_clock::time_point{}) stop_seen = now;
+      if (now - stop_seen > std::chrono::milliseconds(2000)) {
+        for (auto& it : items) {
+          if (it.state == EntryState::kInFlight) it.state = EntryState::kFailed;
+        }
+        in_flight = 0;
+        if (first_failure.ok()) first_failure = absl::CancelledError("relay stopping");
+        break;
       }
     }
     if (now >= renew_at && leased) {

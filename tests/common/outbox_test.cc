@@ -510,3 +510,18 @@ TEST_CASE("a commit wakes the relay: commit to acknowledged latency against the 
   CHECK(p99 < 1000);
 }
 
+
+TEST_CASE("stopping the relay does not wait out the delivery timeout; unreported entries stay") {
+  RedisClient redis(Local(SharedRedis().port()));
+  Outbox outbox(&redis, "stop:outbox");
+  REQUIRE(outbox.Commit({}, {Created("S-1"), Created("S-2")}).ok());
+  HeldPublisher pub;  // the broker never answers
+  OutboxRelay relay(&redis, &pub, {"stop:outbox", "me"});
+  relay.Start();
+  REQUIRE(WaitFor([&] { return pub.held() == 2; }, 5s));
+  auto t0 = std::chrono::steady_clock::now();
+  relay.Stop();
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);  // not delivery_wait's 35 s
+  CHECK(*relay.Pending() == 2);
+  pub.Release();  // a late report after the pass gave up is harmless
+}
