@@ -54,7 +54,8 @@ absl::StatusOr<IdempotentApplier::Outcome> IdempotentApplier::ApplyImpl(
         const std::string ttl = std::to_string(remember_.count());
         cmds->push_back({"SET", marker, "1", "EX", ttl});
         if (versioned) {
-          cmds->push_back({"SET", version_key, std::to_string(event->aggregate_version()), "EX", ttl});
+          cmds->push_back(
+              {"SET", version_key, std::to_string(event->aggregate_version()), "EX", ttl});
         }
         return cmds;
       });

@@ -21,15 +21,15 @@ class Rebalancer : public RdKafka::RebalanceCb {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       consumer->assign(partitions);
       owner_->SetAssignment(tps);
-      LogInfo("partitions assigned", {{"group", owner_->opts_.group_id},
-                                      {"count", std::to_string(tps.size())}});
+      LogInfo("partitions assigned",
+              {{"group", owner_->opts_.group_id}, {"count", std::to_string(tps.size())}});
       if (owner_->opts_.on_assigned) owner_->opts_.on_assigned(tps);
     } else {
       if (owner_->opts_.on_revoked) owner_->opts_.on_revoked(tps);
       consumer->unassign();
       owner_->SetAssignment({});
-      LogInfo("partitions revoked", {{"group", owner_->opts_.group_id},
-                                     {"count", std::to_string(tps.size())}});
+      LogInfo("partitions revoked",
+              {{"group", owner_->opts_.group_id}, {"count", std::to_string(tps.size())}});
     }
   }
 
@@ -37,9 +37,8 @@ class Rebalancer : public RdKafka::RebalanceCb {
   KafkaConsumer* owner_;
 };
 
-absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(KafkaConsumerOptions opts,
-                                                                     EventHandler handler,
-                                                                     MessagePublisher* dead_letter) {
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
+    KafkaConsumerOptions opts, EventHandler handler, MessagePublisher* dead_letter) {
   if (opts.topics.empty()) return absl::InvalidArgumentError("kafka consumer: no topics");
   if (opts.max_attempts < 1) {
     return absl::InvalidArgumentError("kafka consumer: max_attempts: must be at least 1");
@@ -181,17 +180,19 @@ void KafkaConsumer::Run() {
           continue;
         }
         if (!s.ok() && !absl::IsUnavailable(s) && attempts >= opts_.max_attempts) {
-          poison = absl::StrCat("gave up after ", attempts, " attempts: ",
-                                absl::StatusCodeToString(s.code()), ": ", s.message());
+          poison =
+              absl::StrCat("gave up after ", attempts,
+                           " attempts: ", absl::StatusCodeToString(s.code()), ": ", s.message());
           continue;
         }
       } else {
         s = DeadLetter(meta, value, poison, attempts);
         outcome = "dead_lettered";
         if (s.ok()) {
-          LogWarn("message dead-lettered",
-                  {{"topic", meta.topic}, {"partition", std::to_string(meta.partition)},
-                   {"offset", std::to_string(meta.offset)}, {"reason", poison}});
+          LogWarn("message dead-lettered", {{"topic", meta.topic},
+                                            {"partition", std::to_string(meta.partition)},
+                                            {"offset", std::to_string(meta.offset)},
+                                            {"reason", poison}});
         }
       }
       if (s.ok()) {
@@ -205,8 +206,10 @@ void KafkaConsumer::Run() {
       if (opts_.observe) opts_.observe(meta.topic, "retried");
       LogWarn(poison.empty() ? "event handling failed; will retry"
                              : "dead-lettering failed; will retry",
-              {{"topic", meta.topic}, {"partition", std::to_string(meta.partition)},
-               {"offset", std::to_string(meta.offset)}, {"attempt", std::to_string(attempts)},
+              {{"topic", meta.topic},
+               {"partition", std::to_string(meta.partition)},
+               {"offset", std::to_string(meta.offset)},
+               {"attempt", std::to_string(attempts)},
                {"error", std::string(s.message())}});
       // Sleep in small steps so Stop() is prompt; keep serving heartbeats via the background
       // thread librdkafka runs for the group.

@@ -70,7 +70,7 @@ struct KafkaConsumerOptions {
   int fetch_wait_max_ms = 500;
   // Attempts for a failure other than UNAVAILABLE before the message is dead-lettered.
   int max_attempts = 5;
-  std::chrono::milliseconds retry_backoff{100};      // first wait; doubles per attempt
+  std::chrono::milliseconds retry_backoff{100};  // first wait; doubles per attempt
   std::chrono::milliseconds retry_backoff_max{5000};
   // Called after each message with its outcome: "applied", "dead_lettered", "retried".
   std::function<void(const std::string& topic, const char* outcome)> observe;

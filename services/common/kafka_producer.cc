@@ -32,12 +32,12 @@ absl::Status SetConf(RdKafka::Conf* conf, const std::string& k, const std::strin
 bool IsPermanentKafkaError(int err) {
   switch (static_cast<RdKafka::ErrorCode>(err)) {
     // The message itself: no retry changes its size, format or content.
-    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:        // broker's or our own message.max.bytes
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:  // broker's or our own message.max.bytes
     case RdKafka::ERR_INVALID_MSG_SIZE:
     case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
-    case RdKafka::ERR_INVALID_MSG:               // "invalid message" (CRC mismatch); librdkafka
-                                                 // already retried it, the bytes are what they are
-    case RdKafka::ERR_INVALID_RECORD:            // refused by the broker's record validation
+    case RdKafka::ERR_INVALID_MSG:     // "invalid message" (CRC mismatch); librdkafka
+                                       // already retried it, the bytes are what they are
+    case RdKafka::ERR_INVALID_RECORD:  // refused by the broker's record validation
     case RdKafka::ERR_INVALID_TIMESTAMP:
     case RdKafka::ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
     case RdKafka::ERR_POLICY_VIOLATION:
@@ -83,7 +83,8 @@ absl::Status MessagePublisher::PublishSync(const std::string& topic, const std::
 
 absl::Status PublishDeadLetter(MessagePublisher* publisher, const std::string& key,
                                const std::string& value, const std::string& summary,
-                               std::vector<KafkaHeader> headers, std::chrono::milliseconds timeout) {
+                               std::vector<KafkaHeader> headers,
+                               std::chrono::milliseconds timeout) {
   // The topic name is spelled out here so this file does not depend on events.h.
   static const std::string kTopic = "hotline.deadletter.v1";
   absl::Status s = publisher->PublishSync(kTopic, key, value, headers, timeout);

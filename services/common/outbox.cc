@@ -84,15 +84,14 @@ absl::StatusOr<OutboxStats> OutboxMonitor::Sample(absl::Time now) const {
   v1::EventEnvelope e;
   if (!head.IsNil() && e.ParseFromString(head.str) && e.has_occurred_at()) {
     // Clocks of two hosts may disagree a little: never report a negative age.
-    absl::Time occurred =
-        absl::FromUnixSeconds(e.occurred_at().seconds()) + absl::Nanoseconds(e.occurred_at().nanos());
+    absl::Time occurred = absl::FromUnixSeconds(e.occurred_at().seconds()) +
+                          absl::Nanoseconds(e.occurred_at().nanos());
     stats.oldest_age_seconds = std::max(0.0, absl::ToDoubleSeconds(now - occurred));
   }
   return stats;
 }
 
-OutboxRelay::OutboxRelay(RedisClient* redis, MessagePublisher* publisher,
-                         OutboxRelayOptions opts)
+OutboxRelay::OutboxRelay(RedisClient* redis, MessagePublisher* publisher, OutboxRelayOptions opts)
     : redis_(redis), publisher_(publisher), opts_(std::move(opts)) {}
 
 OutboxRelay::~OutboxRelay() { Stop(); }
@@ -289,15 +288,17 @@ OutboxRelay::PassResult OutboxRelay::RunPass() {
     if (!s.ok()) {
       // Stays in the list: the next pass refuses and dead-letters it again.
       LogWarn("outbox entry could not be dead-lettered; it stays",
-              {{"outbox", opts_.key}, {"event_id", it.event.event_id()},
+              {{"outbox", opts_.key},
+               {"event_id", it.event.event_id()},
                {"error", std::string(s.message())}});
       if (first_failure.ok()) first_failure = s;
       continue;
     }
-    LogWarn("outbox entry dead-lettered",
-            {{"outbox", opts_.key}, {"event_id", it.event.event_id()},
-             {"type", PayloadName(it.event)}, {"bytes", std::to_string(entries[i].str.size())},
-             {"reason", it.refusal}});
+    LogWarn("outbox entry dead-lettered", {{"outbox", opts_.key},
+                                           {"event_id", it.event.event_id()},
+                                           {"type", PayloadName(it.event)},
+                                           {"bytes", std::to_string(entries[i].str.size())},
+                                           {"reason", it.refusal}});
     ++dead_lettered;
     remove.push_back(entries[i].str);
   }

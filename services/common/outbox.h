@@ -57,8 +57,8 @@ class Outbox {
 };
 
 struct OutboxStats {
-  int64_t pending = 0;              // entries in the list
-  double oldest_age_seconds = 0;    // now - occurred_at of the head entry; 0 when empty
+  int64_t pending = 0;            // entries in the list
+  double oldest_age_seconds = 0;  // now - occurred_at of the head entry; 0 when empty
 };
 
 // Reads the outbox list itself (LLEN and the head entry's occurred_at, in one MULTI), so the
@@ -78,8 +78,8 @@ class OutboxMonitor {
 };
 
 struct OutboxRelayOptions {
-  std::string key;            // the outbox list, e.g. "intake:outbox"
-  std::string owner;          // this instance's id; one relay per outbox publishes at a time
+  std::string key;    // the outbox list, e.g. "intake:outbox"
+  std::string owner;  // this instance's id; one relay per outbox publishes at a time
   size_t batch = 256;
   std::chrono::milliseconds idle_poll{200};
   std::chrono::milliseconds lock_ttl{10000};

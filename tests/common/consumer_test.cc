@@ -1,10 +1,10 @@
 // The consumer group member, the idempotent consumer and the dead-letter path, against the dev
 // broker and a real redis-server.
-#include <catch2/catch.hpp>
 #include <algorithm>
 #include <atomic>
-#include <mutex>
+#include <catch2/catch.hpp>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -116,7 +116,12 @@ TEST_CASE("an undecodable message lands in the dead-letter topic and the consume
   REQUIRE(producer->PublishSync(kTicketsTopic, "T-9", Created("T-9").SerializeAsString(), {}, 10s)
               .ok());
 
-  REQUIRE(WaitFor([&] { std::lock_guard<std::mutex> l(mu); return applied.size() == 1; }, 30s));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> l(mu);
+        return applied.size() == 1;
+      },
+      30s));
   auto dead = hotline::testing::ReadTopic(broker.bootstrap(), kDeadLetterTopic, 2, 10s);
   REQUIRE(dead.size() == 2);
   CHECK(dead[0].value == "\xff\xfe not protobuf");
@@ -153,8 +158,9 @@ TEST_CASE("a dependency outage (UNAVAILABLE) is retried past max_attempts, never
   CHECK(hotline::testing::ReadTopic(broker.bootstrap(), kDeadLetterTopic, 1, 1s).empty());
 }
 
-TEST_CASE("any other failure is retried max_attempts times with backoff, then dead-lettered; "
-          "the partition moves on in order") {
+TEST_CASE(
+    "any other failure is retried max_attempts times with backoff, then dead-lettered; "
+    "the partition moves on in order") {
   DevBroker broker;
   auto producer = Producer(broker);
   auto bad = Created("T-5");
@@ -185,7 +191,12 @@ TEST_CASE("any other failure is retried max_attempts times with backoff, then de
   REQUIRE(producer->PublishSync(kTicketsTopic, "T-5", bad.SerializeAsString(), {}, 10s).ok());
   REQUIRE(producer->PublishSync(kTicketsTopic, "T-5", next.SerializeAsString(), {}, 10s).ok());
 
-  REQUIRE(WaitFor([&] { std::lock_guard<std::mutex> l(mu); return calls.size() == 4; }, 30s));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> l(mu);
+        return calls.size() == 4;
+      },
+      30s));
   std::this_thread::sleep_for(300ms);  // a fourth attempt at the bad one would show now
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -194,8 +205,7 @@ TEST_CASE("any other failure is retried max_attempts times with backoff, then de
     REQUIRE(bad_at.size() == 3);
     CHECK(bad_at[1] - bad_at[0] >= 50ms);  // backoff, doubling
     CHECK(bad_at[2] - bad_at[1] >= 100ms);
-    CHECK(outcomes ==
-          std::vector<std::string>{"retried", "retried", "dead_lettered", "applied"});
+    CHECK(outcomes == std::vector<std::string>{"retried", "retried", "dead_lettered", "applied"});
   }
   auto dead = hotline::testing::ReadTopic(broker.bootstrap(), kDeadLetterTopic, 1, 10s);
   REQUIRE(dead.size() == 1);
@@ -212,9 +222,8 @@ TEST_CASE("max_attempts below 1 is refused") {
   o.group_id = "g";
   o.topics = {kTicketsTopic};
   o.max_attempts = 0;
-  auto c = KafkaConsumer::Create(o, [](const v1::EventEnvelope&, const MessageMeta&) {
-    return absl::OkStatus();
-  }, nullptr);
+  auto c = KafkaConsumer::Create(
+      o, [](const v1::EventEnvelope&, const MessageMeta&) { return absl::OkStatus(); }, nullptr);
   CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(std::string(c.status().message()), Catch::Contains("max_attempts"));
 }
@@ -291,7 +300,12 @@ TEST_CASE("publish to handled latency through a joined consumer") {
   // Join first: the group's first assignment is not what is measured.
   auto warm = Created("W");
   REQUIRE(producer->PublishSync(kTicketsTopic, "W", warm.SerializeAsString(), {}, 10s).ok());
-  REQUIRE(WaitFor([&] { std::lock_guard<std::mutex> l(mu); return handled.count(warm.event_id()) == 1; }, 30s));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> l(mu);
+        return handled.count(warm.event_id()) == 1;
+      },
+      30s));
 
   std::map<std::string, std::chrono::steady_clock::time_point> sent;
   for (int i = 0; i < 50; ++i) {
@@ -300,7 +314,12 @@ TEST_CASE("publish to handled latency through a joined consumer") {
     producer->Publish(kTicketsTopic, e.key(), e.SerializeAsString(), {}, [](absl::Status) {});
     std::this_thread::sleep_for(20ms);
   }
-  REQUIRE(WaitFor([&] { std::lock_guard<std::mutex> l(mu); return handled.size() == 51; }, 30s));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> l(mu);
+        return handled.size() == 51;
+      },
+      30s));
   std::vector<double> ms;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -311,7 +330,7 @@ TEST_CASE("publish to handled latency through a joined consumer") {
   std::sort(ms.begin(), ms.end());
   const double p50 = ms[ms.size() / 2], p99 = ms[ms.size() * 99 / 100];
   WARN("publish -> handled at 50/s, fetch.wait.max.ms=" << fetch_wait << ": p50 " << p50
-                                                          << " ms, p99 " << p99 << " ms");
+                                                        << " ms, p99 " << p99 << " ms");
   // The dev broker holds an empty partition's fetch for the full wait: with librdkafka's default
   // that is most of a hop's latency; with the dev setting it is gone.
   if (fetch_wait == 10) {
@@ -364,6 +383,11 @@ TEST_CASE("a consumer group of two splits the partitions and the survivor takes 
     keys.insert(k);
     REQUIRE(producer->PublishSync(kTicketsTopic, k, Created(k).SerializeAsString(), {}, 10s).ok());
   }
-  REQUIRE(WaitFor([&] { std::lock_guard<std::mutex> l(mu); return seen_by["a"] == keys; }, 30s));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> l(mu);
+        return seen_by["a"] == keys;
+      },
+      30s));
   a->Stop();
 }

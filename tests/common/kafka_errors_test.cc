@@ -1,7 +1,8 @@
 // Which librdkafka errors the outbox treats as permanent (dead-letter) and which as transient
 // (keep the entry, try again).
-#include <catch2/catch.hpp>
 #include <librdkafka/rdkafkacpp.h>
+
+#include <catch2/catch.hpp>
 
 #include "services/common/kafka_producer.h"
 
@@ -18,8 +19,8 @@ TEST_CASE("errors about the message or its topic are permanent") {
     absl::Status s = KafkaDeliveryStatus(e, "hotline.tickets.v1");
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
     CHECK(IsPermanentPublishFailure(s));
-    CHECK_THAT(std::string(s.message()), Catch::Contains("hotline.tickets.v1") &&
-                                             Catch::Contains(RdKafka::err2str(e)));
+    CHECK_THAT(std::string(s.message()),
+               Catch::Contains("hotline.tickets.v1") && Catch::Contains(RdKafka::err2str(e)));
   }
 }
 

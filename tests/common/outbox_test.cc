@@ -1,8 +1,10 @@
 // The transactional outbox against a real redis-server, with an in-memory publisher for the
 // relay's bookkeeping and with the dev broker for the real thing.
-#include <catch2/catch.hpp>
+#include "services/common/outbox.h"
+
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -11,7 +13,6 @@
 
 #include "absl/synchronization/mutex.h"
 #include "services/common/events.h"
-#include "services/common/outbox.h"
 #include "tests/support/kafka_reader.h"
 #include "tests/support/processes.h"
 
@@ -47,7 +48,7 @@ class ScriptedPublisher : public MessagePublisher {
   size_t dead_letter_max_bytes = SIZE_MAX;  // the dead-letter topic refuses larger values
   std::vector<std::string> delivered;       // "topic/key/event_id" in delivery order
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> dead;  // value, headers
-  std::map<std::string, int> sent;          // event id → publishes (any outcome)
+  std::map<std::string, int> sent;  // event id → publishes (any outcome)
   void Publish(const std::string& topic, const std::string& key, const std::string& value,
                const std::vector<KafkaHeader>& headers, DeliveryCallback done) override {
     if (topic == kDeadLetterTopic) {
@@ -143,8 +144,8 @@ TEST_CASE("acknowledged entries are removed wherever they are and never sent aga
   RedisClient redis(Local(SharedRedis().port()));
   Outbox outbox(&redis, "acked:outbox");
   // A1 B1 A2 C1 B2: B1 fails once (broker hiccup on its partition).
-  std::vector<v1::EventEnvelope> events = {Created("A"), Created("B"), Created("A"),
-                                           Created("C"), Created("B")};
+  std::vector<v1::EventEnvelope> events = {Created("A"), Created("B"), Created("A"), Created("C"),
+                                           Created("B")};
   for (const auto& e : events) REQUIRE(outbox.Commit({}, {e}).ok());
   ScriptedPublisher pub;
   pub.script["B"] = {absl::UnavailableError("Local: Message timed out")};
@@ -201,9 +202,10 @@ TEST_CASE("an entry refused for good is dead-lettered with its reason and its ke
   REQUIRE(redis.Command({"RPUSH", "refused:outbox", undecodable}).ok());
   ScriptedPublisher pub;
   pub.dead_letter_max_bytes = 2500;
-  pub.script["K"] = {absl::OkStatus(),
-                     absl::InvalidArgumentError("kafka delivery to t: Broker: Message size too large")};
-  pub.script["L"] = {absl::InvalidArgumentError("kafka delivery to t: Broker: Message size too large")};
+  pub.script["K"] = {absl::OkStatus(), absl::InvalidArgumentError(
+                                           "kafka delivery to t: Broker: Message size too large")};
+  pub.script["L"] = {
+      absl::InvalidArgumentError("kafka delivery to t: Broker: Message size too large")};
   OutboxRelay relay(&redis, &pub, {"refused:outbox", "me"});
   int dead_lettered = 0;
   relay.on_dead_lettered = [&](int n) { dead_lettered += n; };
@@ -276,7 +278,8 @@ TEST_CASE("only the relay holding the lease publishes") {
   CHECK(b.delivered.empty());
 }
 
-TEST_CASE("an outbox entry survives the broker being unreachable and is delivered when it returns") {
+TEST_CASE(
+    "an outbox entry survives the broker being unreachable and is delivered when it returns") {
   DevBroker broker;  // its own: this case takes it down
   RedisClient redis(Local(SharedRedis().port()));
   KafkaProducerOptions po;
@@ -320,8 +323,9 @@ TEST_CASE("an outbox entry survives the broker being unreachable and is delivere
 // What the dev broker enforces (librdkafka's mock cluster): nothing on size. The producer's own
 // message.max.bytes does: librdkafka refuses a larger message locally with MSG_SIZE_TOO_LARGE,
 // the same permanent error a real broker returns past its message.max.bytes.
-TEST_CASE("against the dev broker: an oversized entry is dead-lettered, later entries are "
-          "delivered, and none twice") {
+TEST_CASE(
+    "against the dev broker: an oversized entry is dead-lettered, later entries are "
+    "delivered, and none twice") {
   RedisClient redis(Local(SharedRedis().port()));
   KafkaProducerOptions po;
   po.brokers = SharedBroker().bootstrap();
@@ -442,7 +446,12 @@ TEST_CASE("the outbox monitor reads the list itself, while a relay pass is block
   CHECK(s->oldest_age_seconds == Approx(90).margin(1));
 
   pub.Release();
-  REQUIRE(WaitFor([&] { pub.Release(); return monitor.Sample()->pending == 0; }, 5s));
+  REQUIRE(WaitFor(
+      [&] {
+        pub.Release();
+        return monitor.Sample()->pending == 0;
+      },
+      5s));
   relay.Stop();
   CHECK(monitor.Sample()->oldest_age_seconds == 0);
 }
@@ -494,7 +503,12 @@ TEST_CASE("a commit wakes the relay: commit to acknowledged latency against the 
     committed[e.event_id()] = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(10ms);
   }
-  REQUIRE(WaitFor([&] { absl::MutexLock l(&timed.mu); return timed.acked.size() == 200; }, 20s));
+  REQUIRE(WaitFor(
+      [&] {
+        absl::MutexLock l(&timed.mu);
+        return timed.acked.size() == 200;
+      },
+      20s));
   relay.Stop();
   std::vector<double> ms;
   {
@@ -509,7 +523,6 @@ TEST_CASE("a commit wakes the relay: commit to acknowledged latency against the 
   CHECK(p50 < 100);  // far below the 5 s idle poll: every commit woke the relay
   CHECK(p99 < 1000);
 }
-
 
 TEST_CASE("stopping the relay does not wait out the delivery timeout; unreported entries stay") {
   RedisClient redis(Local(SharedRedis().port()));
