@@ -141,6 +141,9 @@ absl::StatusOr<CommonConfig> LoadCommonConfig(const std::string& service, const 
       {"HOTLINE_RPC_QUEUE", 512, 1, 1000000, &c.rpc_queue},
       {"HOTLINE_GRPC_MAX_MESSAGE_BYTES", 1 << 20, 1024, 64 << 20, &c.grpc_max_message_bytes},
       {"HOTLINE_OUTBOX_MAX_ENTRIES", 1000000, 1, 1000000000, &c.outbox_max_entries},
+      {"HOTLINE_OUTBOX_MAX_EVENT_BYTES", 921600, 1024, 100 << 20, &c.outbox_max_event_bytes},
+      {"HOTLINE_KAFKA_FETCH_WAIT_MS", 500, 1, 60000, &c.kafka_fetch_wait_ms},
+      {"HOTLINE_CONSUMER_MAX_ATTEMPTS", 5, 1, 1000, &c.consumer_max_attempts},
   };
   for (const auto& s : ints) {
     auto v = env.Int(s.name, s.fallback, s.min, s.max);

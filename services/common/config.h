@@ -49,6 +49,9 @@ struct CommonConfig {
   int64_t rpc_queue = 512;                 // HOTLINE_RPC_QUEUE: calls waiting before refusal
   int64_t grpc_max_message_bytes = 1 << 20;  // HOTLINE_GRPC_MAX_MESSAGE_BYTES: per request
   int64_t outbox_max_entries = 1000000;    // HOTLINE_OUTBOX_MAX_ENTRIES: refuse writes beyond
+  int64_t outbox_max_event_bytes = 921600;  // HOTLINE_OUTBOX_MAX_EVENT_BYTES: larger is refused
+  int64_t kafka_fetch_wait_ms = 500;       // HOTLINE_KAFKA_FETCH_WAIT_MS: consumer fetch.wait.max.ms
+  int64_t consumer_max_attempts = 5;       // HOTLINE_CONSUMER_MAX_ATTEMPTS: then dead-letter
 };
 
 absl::StatusOr<CommonConfig> LoadCommonConfig(const std::string& service, const EnvReader& env);

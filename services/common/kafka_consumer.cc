@@ -21,15 +21,15 @@ class Rebalancer : public RdKafka::RebalanceCb {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       consumer->assign(partitions);
       owner_->SetAssignment(tps);
-      LogInfo("partitions assigned", {{"group", owner_->opts_.group_id},
-                                      {"count", std::to_string(tps.size())}});
+      LogInfo("partitions assigned",
+              {{"group", owner_->opts_.group_id}, {"count", std::to_string(tps.size())}});
       if (owner_->opts_.on_assigned) owner_->opts_.on_assigned(tps);
     } else {
       if (owner_->opts_.on_revoked) owner_->opts_.on_revoked(tps);
       consumer->unassign();
       owner_->SetAssignment({});
-      LogInfo("partitions revoked", {{"group", owner_->opts_.group_id},
-                                     {"count", std::to_string(tps.size())}});
+      LogInfo("partitions revoked",
+              {{"group", owner_->opts_.group_id}, {"count", std::to_string(tps.size())}});
     }
   }
 
@@ -37,10 +37,12 @@ class Rebalancer : public RdKafka::RebalanceCb {
   KafkaConsumer* owner_;
 };
 
-absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(KafkaConsumerOptions opts,
-                                                                     EventHandler handler,
-                                                                     MessagePublisher* dead_letter) {
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
+    KafkaConsumerOptions opts, EventHandler handler, MessagePublisher* dead_letter) {
   if (opts.topics.empty()) return absl::InvalidArgumentError("kafka consumer: no topics");
+  if (opts.max_attempts < 1) {
+    return absl::InvalidArgumentError("kafka consumer: max_attempts: must be at least 1");
+  }
   std::unique_ptr<KafkaConsumer> c(new KafkaConsumer());
   c->opts_ = std::move(opts);
   c->handler_ = std::move(handler);
@@ -57,6 +59,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(KafkaConsum
       {"auto.offset.reset", "earliest"},
       {"session.timeout.ms", std::to_string(c->opts_.session_timeout_ms)},
       {"heartbeat.interval.ms", std::to_string(c->opts_.heartbeat_interval_ms)},
+      {"fetch.wait.max.ms", std::to_string(c->opts_.fetch_wait_max_ms)},
   };
   for (const auto& [k, v] : c->opts_.extra) settings[k] = v;
   std::string err;
@@ -104,7 +107,7 @@ TopicPartitionList KafkaConsumer::Assignment() const {
 }
 
 absl::Status KafkaConsumer::DeadLetter(const MessageMeta& meta, const std::string& value,
-                                       const std::string& reason) {
+                                       const std::string& reason, int attempts) {
   if (dead_letter_ == nullptr) return absl::FailedPreconditionError("no dead-letter publisher");
   std::vector<KafkaHeader> headers = {
       {"hotline-dlq-reason", reason},
@@ -112,14 +115,22 @@ absl::Status KafkaConsumer::DeadLetter(const MessageMeta& meta, const std::strin
       {"hotline-dlq-partition", std::to_string(meta.partition)},
       {"hotline-dlq-offset", std::to_string(meta.offset)},
       {"hotline-dlq-group", opts_.group_id},
+      {"hotline-dlq-attempts", std::to_string(attempts)},
   };
   if (!meta.traceparent.empty()) headers.push_back({"traceparent", meta.traceparent});
-  return dead_letter_->PublishSync(kDeadLetterTopic, meta.key, value, headers,
-                                   std::chrono::milliseconds(30000));
+  // Too large for the dead-letter topic: the envelope without its payload still says which event
+  // it was (an undecodable value has nothing to keep; the headers say where it was).
+  std::string summary;
+  v1::EventEnvelope e;
+  if (e.ParseFromString(value)) {
+    e.clear_payload();
+    summary = e.SerializeAsString();
+  }
+  return PublishDeadLetter(dead_letter_, meta.key, value, summary, headers,
+                           std::chrono::milliseconds(30000));
 }
 
 void KafkaConsumer::Run() {
-  auto backoff = std::chrono::milliseconds(100);
   while (!stop_.load()) {
     std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200 /*ms*/));
     if (!msg) continue;
@@ -156,22 +167,32 @@ void KafkaConsumer::Run() {
     // Everything logged while handling this message carries its trace.
     ScopedTrace trace(!meta.traceparent.empty() ? meta.traceparent : event.traceparent());
     // Retry until the message is applied or dead-lettered; only then move past it.
+    int attempts = 0;
+    auto backoff = opts_.retry_backoff;
     while (!stop_.load()) {
       absl::Status s;
       const char* outcome = "applied";
       if (poison.empty()) {
+        ++attempts;
         s = handler_(event, meta);
         if (absl::IsInvalidArgument(s)) {
           poison = std::string(s.message());
           continue;
         }
+        if (!s.ok() && !absl::IsUnavailable(s) && attempts >= opts_.max_attempts) {
+          poison =
+              absl::StrCat("gave up after ", attempts,
+                           " attempts: ", absl::StatusCodeToString(s.code()), ": ", s.message());
+          continue;
+        }
       } else {
-        s = DeadLetter(meta, value, poison);
+        s = DeadLetter(meta, value, poison, attempts);
         outcome = "dead_lettered";
         if (s.ok()) {
-          LogWarn("message dead-lettered",
-                  {{"topic", meta.topic}, {"partition", std::to_string(meta.partition)},
-                   {"offset", std::to_string(meta.offset)}, {"reason", poison}});
+          LogWarn("message dead-lettered", {{"topic", meta.topic},
+                                            {"partition", std::to_string(meta.partition)},
+                                            {"offset", std::to_string(meta.offset)},
+                                            {"reason", poison}});
         }
       }
       if (s.ok()) {
@@ -180,20 +201,23 @@ void KafkaConsumer::Run() {
         consumer_->offsets_store(offsets);
         RdKafka::TopicPartition::destroy(offsets);
         if (opts_.observe) opts_.observe(meta.topic, outcome);
-        backoff = std::chrono::milliseconds(100);
         break;
       }
       if (opts_.observe) opts_.observe(meta.topic, "retried");
-      LogWarn("event handling failed; will retry",
-              {{"topic", meta.topic}, {"partition", std::to_string(meta.partition)},
-               {"offset", std::to_string(meta.offset)}, {"error", std::string(s.message())}});
+      LogWarn(poison.empty() ? "event handling failed; will retry"
+                             : "dead-lettering failed; will retry",
+              {{"topic", meta.topic},
+               {"partition", std::to_string(meta.partition)},
+               {"offset", std::to_string(meta.offset)},
+               {"attempt", std::to_string(attempts)},
+               {"error", std::string(s.message())}});
       // Sleep in small steps so Stop() is prompt; keep serving heartbeats via the background
       // thread librdkafka runs for the group.
       auto until = std::chrono::steady_clock::now() + backoff;
       while (!stop_.load() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      backoff = std::min(backoff * 2, opts_.retry_backoff_max);
     }
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,8 +37,22 @@ using TopicPartitionList = std::vector<std::pair<std::string, int32_t>>;
 // What the consumer does with a message, decided by the handler's status:
 //   OK                → offset stored (committed on the next auto-commit);
 //   INVALID_ARGUMENT  → the event can never be applied: dead-letter with the reason, move on;
-//   anything else     → transient (Redis down...): retry the same message with backoff, never
-//                       skip it. Ordering within the partition is kept.
+//   UNAVAILABLE       → a dependency is down (Redis, another service): retry the same message
+//                       with backoff (100 ms doubling to 5 s) for as long as it takes, never
+//                       skip it. Skipping would dead-letter every event of an outage; handlers
+//                       must report "dependency down" as UNAVAILABLE and nothing else as such;
+//   anything else     → (INTERNAL, FAILED_PRECONDITION, DATA_LOSS, ABORTED...) retried with the
+//                       same backoff up to `max_attempts` times, then dead-lettered with the last
+//                       error as the reason, and the consumer moves on: a bug or bad data in one
+//                       event cannot stop the partition for good.
+// Order: the consumer is sequential. It handles one message at a time and moves past it only
+// once it is applied or dead-lettered, so a partition's messages, and with them every key's,
+// are handled in their order; a retried message holds back the messages behind it (other keys
+// of its partition included) until it settles. A dead-lettered event is missing from its key's
+// sequence; the key's later events are applied without it.
+// While a message is retried the consumer does not poll: past max.poll.interval.ms (5 min by
+// default) librdkafka leaves the group and the partitions move on; the message's offset was not
+// stored, so it is delivered again (to this or another member): at-least-once holds.
 using EventHandler = std::function<absl::Status(const v1::EventEnvelope&, const MessageMeta&)>;
 
 struct KafkaConsumerOptions {
@@ -48,6 +63,15 @@ struct KafkaConsumerOptions {
   int session_timeout_ms = 45000;
   int heartbeat_interval_ms = 3000;
   std::map<std::string, std::string> extra;
+  // How long a fetch waits for data (librdkafka's fetch.wait.max.ms). A real broker answers a
+  // waiting fetch as soon as data arrives, so the default costs no latency there. The dev broker
+  // (librdkafka's mock cluster) always waits the full time when the partition was empty, which
+  // adds up to this much to every hop: the dev stack and tests set it to ~10 ms.
+  int fetch_wait_max_ms = 500;
+  // Attempts for a failure other than UNAVAILABLE before the message is dead-lettered.
+  int max_attempts = 5;
+  std::chrono::milliseconds retry_backoff{100};  // first wait; doubles per attempt
+  std::chrono::milliseconds retry_backoff_max{5000};
   // Called after each message with its outcome: "applied", "dead_lettered", "retried".
   std::function<void(const std::string& topic, const char* outcome)> observe;
   // Rebalance hooks, called on the consumer thread (state keyed by partition loads here).
@@ -74,7 +98,7 @@ class KafkaConsumer {
   KafkaConsumer() = default;
   void Run();
   absl::Status DeadLetter(const MessageMeta& meta, const std::string& value,
-                          const std::string& reason);
+                          const std::string& reason, int attempts);
   void SetAssignment(TopicPartitionList tps);
 
   KafkaConsumerOptions opts_;

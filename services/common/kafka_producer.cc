@@ -14,12 +14,7 @@ class DeliveryReports : public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& msg) override {
     auto* done = static_cast<DeliveryCallback*>(msg.msg_opaque());
     if (done == nullptr) return;
-    if (msg.err() == RdKafka::ERR_NO_ERROR) {
-      (*done)(absl::OkStatus());
-    } else {
-      (*done)(absl::UnavailableError(absl::StrCat("kafka delivery to ", msg.topic_name(), ": ",
-                                                  RdKafka::err2str(msg.err()))));
-    }
+    (*done)(KafkaDeliveryStatus(msg.err(), msg.topic_name()));
     delete done;
   }
 };
@@ -34,6 +29,45 @@ absl::Status SetConf(RdKafka::Conf* conf, const std::string& k, const std::strin
 
 }  // namespace
 
+bool IsPermanentKafkaError(int err) {
+  switch (static_cast<RdKafka::ErrorCode>(err)) {
+    // The message itself: no retry changes its size, format or content.
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:  // broker's or our own message.max.bytes
+    case RdKafka::ERR_INVALID_MSG_SIZE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_INVALID_MSG:     // "invalid message" (CRC mismatch); librdkafka
+                                       // already retried it, the bytes are what they are
+    case RdKafka::ERR_INVALID_RECORD:  // refused by the broker's record validation
+    case RdKafka::ERR_INVALID_TIMESTAMP:
+    case RdKafka::ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+    case RdKafka::ERR_POLICY_VIOLATION:
+    case RdKafka::ERR__BAD_MSG:
+    case RdKafka::ERR__INVALID_ARG:
+    // The topic: a name the cluster rejects, one it does not know after the metadata refresh
+    // (local error, unlike the broker's UNKNOWN_TOPIC_OR_PART, which Kafka marks retriable
+    // because it is also what a leader election looks like), or one we may not write to.
+    case RdKafka::ERR_TOPIC_EXCEPTION:
+    case RdKafka::ERR__UNKNOWN_TOPIC:
+    case RdKafka::ERR__UNKNOWN_PARTITION:
+    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+      return true;
+    // Everything else is about the cluster or the connection, not this message: broker down
+    // (_TRANSPORT, _ALL_BROKERS_DOWN), _MSG_TIMED_OUT, _QUEUE_FULL, NOT_LEADER..., and also
+    // CLUSTER_AUTHORIZATION_FAILED and _FATAL, which refuse every message alike, dead-letter
+    // included: the outbox keeps the entries until an operator fixes the cause.
+    default:
+      return false;
+  }
+}
+
+absl::Status KafkaDeliveryStatus(int err, const std::string& topic) {
+  auto code = static_cast<RdKafka::ErrorCode>(err);
+  if (code == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+  std::string message = absl::StrCat("kafka delivery to ", topic, ": ", RdKafka::err2str(code));
+  if (IsPermanentKafkaError(err)) return absl::InvalidArgumentError(message);
+  return absl::UnavailableError(message);
+}
+
 absl::Status MessagePublisher::PublishSync(const std::string& topic, const std::string& key,
                                            const std::string& value,
                                            const std::vector<KafkaHeader>& headers,
@@ -45,6 +79,20 @@ absl::Status MessagePublisher::PublishSync(const std::string& topic, const std::
     return absl::DeadlineExceededError(absl::StrCat("kafka delivery to ", topic, " timed out"));
   }
   return future.get();
+}
+
+absl::Status PublishDeadLetter(MessagePublisher* publisher, const std::string& key,
+                               const std::string& value, const std::string& summary,
+                               std::vector<KafkaHeader> headers,
+                               std::chrono::milliseconds timeout) {
+  // The topic name is spelled out here so this file does not depend on events.h.
+  static const std::string kTopic = "hotline.deadletter.v1";
+  absl::Status s = publisher->PublishSync(kTopic, key, value, headers, timeout);
+  if (!IsPermanentPublishFailure(s)) return s;
+  headers.push_back({"hotline-dlq-truncated", "true"});
+  headers.push_back({"hotline-dlq-size", std::to_string(value.size())});
+  headers.push_back({"hotline-dlq-truncated-reason", std::string(s.message())});
+  return publisher->PublishSync(kTopic, key, summary, headers, timeout);
 }
 
 absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
@@ -100,8 +148,9 @@ void KafkaProducer::Publish(const std::string& topic, const std::string& key,
       const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0 /*now*/, h, cb);
   if (rc != RdKafka::ERR_NO_ERROR) {
     delete h;  // on failure ownership of the headers stays with us
-    (*cb)(absl::UnavailableError(
-        absl::StrCat("kafka produce to ", topic, ": ", RdKafka::err2str(rc))));
+    // produce() refuses at once what it can judge locally: a message over our own
+    // message.max.bytes is MSG_SIZE_TOO_LARGE here (permanent), a full queue is transient.
+    (*cb)(KafkaDeliveryStatus(rc, topic));
     delete cb;
   }
 }

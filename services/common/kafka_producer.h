@@ -24,7 +24,21 @@ struct KafkaHeader {
   std::string value;
 };
 
+// Delivery outcomes, as every MessagePublisher reports them:
+//   OK                → the broker acknowledged the message (acks=all);
+//   INVALID_ARGUMENT  → permanent: this message will never be accepted as it is (too large,
+//                       invalid record, topic not authorized or not existing...). Publishing it
+//                       again cannot help; the outbox dead-letters it;
+//   anything else     → transient (broker unreachable, timed out, queue full...): try again later.
 using DeliveryCallback = std::function<void(absl::Status)>;
+
+// Whether a librdkafka error code (RdKafka::ErrorCode, i.e. rd_kafka_resp_err_t) is permanent
+// for the message it was reported on. The one place that decides it; see kafka_producer.cc.
+bool IsPermanentKafkaError(int err);
+// The status a delivery report or a refused produce() maps to: INVALID_ARGUMENT when permanent,
+// UNAVAILABLE otherwise. The message names the topic and librdkafka's reason.
+absl::Status KafkaDeliveryStatus(int err, const std::string& topic);
+inline bool IsPermanentPublishFailure(const absl::Status& s) { return absl::IsInvalidArgument(s); }
 
 // Where events go. The transactional outbox relay and the dead-letter path publish through this,
 // so their logic is tested with an in-memory fake as well as against the dev broker.
@@ -40,6 +54,15 @@ class MessagePublisher {
                            const std::string& value, const std::vector<KafkaHeader>& headers,
                            std::chrono::milliseconds timeout);
 };
+
+// Publishes `value` to hotline.deadletter.v1 with `headers` (which carry hotline-dlq-reason).
+// When the dead-letter topic refuses it for good as well (typically: too large), publishes
+// `summary` instead (a small record: the caller's choice of what identifies the message), with
+// the extra headers hotline-dlq-truncated=true, hotline-dlq-size (the original's bytes) and
+// hotline-dlq-truncated-reason, so the record of what happened is never lost to its own size.
+absl::Status PublishDeadLetter(MessagePublisher* publisher, const std::string& key,
+                               const std::string& value, const std::string& summary,
+                               std::vector<KafkaHeader> headers, std::chrono::milliseconds timeout);
 
 struct KafkaProducerOptions {
   std::string brokers;

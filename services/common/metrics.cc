@@ -74,6 +74,7 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& servi
 Metrics::~Metrics() = default;
 
 void Metrics::CountConsumed(const std::string& topic, const std::string& outcome) {
+  // Stale events are counted without a topic: the applier does not know it.
   consumed_->Add({{"topic", topic}, {"outcome", outcome}}).Increment();
   if (outcome == "dead_lettered") dead_lettered_->Increment();
 }
@@ -93,6 +94,6 @@ void Metrics::SetDependencyUp(const std::string& dependency, bool up) {
   dependency_up_->Add({{"dependency", dependency}}).Set(up ? 1 : 0);
 }
 
-void Metrics::CountDeadLettered() { dead_lettered_->Increment(); }
+void Metrics::CountDeadLettered(int n) { dead_lettered_->Increment(n); }
 
 }  // namespace hotline

@@ -39,7 +39,7 @@ class Metrics {
   void SetReady(bool ready);
   // hotline_dependency_up{dependency="redis"|"kafka"}
   void SetDependencyUp(const std::string& dependency, bool up);
-  void CountDeadLettered();
+  void CountDeadLettered(int n = 1);
 
  private:
   Metrics() = default;

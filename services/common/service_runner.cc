@@ -19,28 +19,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-struct Backlog {
-  int64_t entries = 0;
-  double oldest_age_seconds = 0;
-};
-
-// The outbox list itself, sampled apart from the relay (whose pass can block on delivery
-// reports for many seconds): its length and the age of its head.
-absl::StatusOr<Backlog> SampleOutbox(RedisClient& redis, const std::string& key) {
-  auto r = redis.Pipeline({{"LLEN", key}, {"LINDEX", key, "0"}});
-  if (!r.ok()) return r.status();
-  Backlog b;
-  b.entries = (*r)[0].integer;
-  v1::EventEnvelope head;
-  if (b.entries > 0 && (*r)[1].type == RedisReply::Type::kString && head.ParseFromString((*r)[1].str) &&
-      head.has_occurred_at()) {
-    double occurred = head.occurred_at().seconds() + head.occurred_at().nanos() / 1e9;
-    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    b.oldest_age_seconds = std::max(0.0, now - occurred);
-  }
-  return b;
-}
-
 int ConfigError(const std::string& service, const absl::Status& s) {
   std::cerr << "hotline-" << service << ": configuration error: " << s.message() << std::endl;
   return 2;
@@ -78,8 +56,13 @@ int RunService(const ServiceSpec& spec) {
   auto producer = KafkaProducer::Create(popts);
   if (!producer.ok()) return ConfigError(spec.name, producer.status());
 
-  Outbox outbox(&redis, spec.name + ":outbox");
+  Outbox outbox(&redis, spec.name + ":outbox", static_cast<size_t>(config->outbox_max_event_bytes));
+  OutboxMonitor outbox_monitor(&ready_redis, outbox.key());
   IdempotentApplier applier(&redis, spec.name);
+  {
+    Metrics* m = metrics->get();
+    applier.on_stale = [m](const v1::EventEnvelope&) { m->CountConsumed("", "stale"); };
+  }
   std::unique_ptr<OutboxRelay> relay;
   if (spec.publishes) {
     OutboxRelayOptions ropts;
@@ -88,6 +71,7 @@ int RunService(const ServiceSpec& spec) {
     relay = std::make_unique<OutboxRelay>(&redis, producer->get(), ropts);
     Metrics* m = metrics->get();
     relay->on_pass = [m](int delivered, int failed) { m->CountOutbox(delivered, failed); };
+    relay->on_dead_lettered = [m](int n) { m->CountDeadLettered(n); };
     OutboxRelay* r = relay.get();
     outbox.SetOnCommit([r] { r->Wake(); });
   }
@@ -142,6 +126,8 @@ int RunService(const ServiceSpec& spec) {
     copts.client_id = popts.client_id;
     copts.session_timeout_ms = config->session_timeout_ms;
     copts.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    copts.fetch_wait_max_ms = static_cast<int>(config->kafka_fetch_wait_ms);
+    copts.max_attempts = static_cast<int>(config->consumer_max_attempts);
     copts.on_assigned = ctx.on_assigned;
     copts.on_revoked = ctx.on_revoked;
     Metrics* m = metrics->get();
@@ -177,13 +163,13 @@ int RunService(const ServiceSpec& spec) {
       absl::Status redis_ok = ready_redis.Ping();
       absl::Status room = absl::OkStatus();
       if (redis_ok.ok() && spec.publishes) {
-        auto backlog = SampleOutbox(ready_redis, outbox.key());
+        auto backlog = outbox_monitor.Sample();
         if (backlog.ok()) {
-          (*metrics)->SetOutboxPending(backlog->entries);
+          (*metrics)->SetOutboxPending(backlog->pending);
           (*metrics)->SetOutboxOldestAge(backlog->oldest_age_seconds);
-          if (backlog->entries >= config->outbox_max_entries) {
+          if (backlog->pending >= config->outbox_max_entries) {
             room = absl::ResourceExhaustedError(absl::StrCat(
-                "outbox full (", backlog->entries, " events waiting for Kafka, HOTLINE_OUTBOX_MAX_ENTRIES=",
+                "outbox full (", backlog->pending, " events waiting for Kafka, HOTLINE_OUTBOX_MAX_ENTRIES=",
                 config->outbox_max_entries, ")"));
           }
         } else {

@@ -56,7 +56,11 @@ absl::StatusOr<v1::DispatchedTicket> TicketRepository::Mutate(const std::string&
         std::vector<RedisCommand> cmds = {Put(*t)};
         auto extra = ChangeCommands(id, *change);
         cmds.insert(cmds.end(), extra.begin(), extra.end());
-        if (!change->events.empty()) cmds.push_back(outbox_->AppendCommand(change->events));
+        if (!change->events.empty()) {
+          auto append = outbox_->AppendCommand(change->events);  // refuses oversized events
+          if (!append.ok()) return append.status();
+          cmds.push_back(*std::move(append));
+        }
         result = *t;
         changed = true;
         return cmds;
@@ -79,7 +83,11 @@ absl::StatusOr<bool> TicketRepository::CreateOnce(const std::string& event_id, c
         std::vector<RedisCommand> cmds = {Put(t)};
         auto extra = ChangeCommands(t.ticket_id(), change);
         cmds.insert(cmds.end(), extra.begin(), extra.end());
-        if (!change.events.empty()) cmds.push_back(outbox_->AppendCommand(change.events));
+        if (!change.events.empty()) {
+          auto append = outbox_->AppendCommand(change.events);  // refuses oversized events
+          if (!append.ok()) return append.status();
+          cmds.push_back(*std::move(append));
+        }
         written = true;
         return cmds;
       },

@@ -174,7 +174,11 @@ absl::StatusOr<std::string> RedisTicketStore::Create(const TicketRecord& rec,
           cmds.push_back({"ZADD", PlaceIndexKey(rec.place_key), ms, t.ticket_id()});
           cmds.push_back({"EXPIRE", PlaceIndexKey(rec.place_key), std::to_string(30 * 24 * 3600)});
         }
-        if (!events.empty()) cmds.push_back(outbox_->AppendCommand(events));
+        if (!events.empty()) {
+          auto append = outbox_->AppendCommand(events);  // refuses oversized events
+          if (!append.ok()) return append.status();
+          cmds.push_back(*std::move(append));
+        }
         return cmds;
       });
   if (!result.ok()) return result.status();
@@ -196,7 +200,11 @@ absl::Status RedisTicketStore::Update(const TicketRecord& rec, int64_t expected_
           return std::vector<RedisCommand>{};
         }
         std::vector<RedisCommand> cmds = {HashWrite(rec)};
-        if (!events.empty()) cmds.push_back(outbox_->AppendCommand(events));
+        if (!events.empty()) {
+          auto append = outbox_->AppendCommand(events);  // refuses oversized events
+          if (!append.ok()) return append.status();
+          cmds.push_back(*std::move(append));
+        }
         return cmds;
       });
   if (!result.ok()) return result.status();

@@ -200,7 +200,7 @@ absl::Status SlaEngine::HandleEvent(const v1::EventEnvelope& e, const MessageMet
     if (cmds.empty()) cmds.push_back({"PING"});  // nothing to change, but remember the event
     return cmds;
   };
-  auto outcome = applier_->Apply(e.event_id(), plan, {ClockKey(sign_id), ClockKey(done_id)});
+  auto outcome = applier_->Apply(e, plan, {ClockKey(sign_id), ClockKey(done_id)});
   if (!outcome.ok()) return outcome.status();
   if (*outcome == IdempotentApplier::Outcome::kApplied) {
     for (const auto& c : written) Schedule(c);
@@ -382,7 +382,9 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
     ++c.next;
     auto w = WriteClock(c);
     cmds.insert(cmds.begin(), w.begin(), w.end());
-    cmds.push_back(outbox_->AppendCommand(events));
+    auto append = outbox_->AppendCommand(events);  // refuses oversized events
+    if (!append.ok()) return append.status();
+    cmds.push_back(*std::move(append));
     result = c;
     return cmds;
   };

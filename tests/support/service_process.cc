@@ -20,6 +20,7 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& red
           "REDIS_URL=" + redis_url,
           "KAFKA_BROKERS=" + bootstrap,
           "KAFKA_SESSION_TIMEOUT_MS=6000",
+          "HOTLINE_KAFKA_FETCH_WAIT_MS=10",  // the mock cluster holds empty fetches this long
           "KAFKA_HEARTBEAT_INTERVAL_MS=500",
           "HOTLINE_SHUTDOWN_GRACE_MS=2000",
           // Tests that exercise authentication pass HOTLINE_AUTH_TOKENS_FILE, which wins.
