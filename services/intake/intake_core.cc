@@ -1,5 +1,7 @@
 #include "services/intake/intake_core.h"
 
+#include "services/common/rpc.h"
+
 #include <google/protobuf/util/time_util.h>
 #include <openssl/crypto.h>
 
@@ -229,22 +231,14 @@ absl::StatusOr<v1::ListCitizenTicketsResponse> IntakeCore::ListByPhone(
     const std::string& phone, const v1::PageRequest& page) {
   auto canonical = NormalizePhone("phone", phone);
   if (!canonical.ok()) return canonical.status();
-  int size = page.page_size() <= 0 ? 20 : std::min(page.page_size(), kMaxPageSize);
-  size_t offset = 0;
-  if (!page.page_token().empty()) {
-    char* end = nullptr;
-    offset = std::strtoull(page.page_token().c_str(), &end, 10);
-    if (*end != '\0') return absl::InvalidArgumentError("page.page_token: not a token we issued");
-  }
-  auto recs = store_->ListByCitizen(CitizenId(opts_.pseudonym_key, *canonical), offset, size + 1);
+  auto p = ReadPage(page, 20, kMaxPageSize);
+  if (!p.ok()) return p.status();
+  const size_t size = p->size;
+  auto recs = store_->ListByCitizen(CitizenId(opts_.pseudonym_key, *canonical), p->offset, size + 1);
   if (!recs.ok()) return recs.status();
   v1::ListCitizenTicketsResponse out;
-  for (size_t i = 0; i < recs->size() && i < static_cast<size_t>(size); ++i) {
-    *out.add_tickets() = (*recs)[i].ticket;
-  }
-  if (recs->size() > static_cast<size_t>(size)) {
-    out.mutable_page()->set_next_page_token(std::to_string(offset + size));
-  }
+  for (size_t i = 0; i < recs->size() && i < size; ++i) *out.add_tickets() = (*recs)[i].ticket;
+  if (recs->size() > size) out.mutable_page()->set_next_page_token(NextPageToken(*p));
   return out;
 }
 

@@ -24,8 +24,9 @@ IntakeServiceImpl::IntakeServiceImpl(IntakeCore* core, IntakeMetrics* metrics, R
            return Fill(core_->Get(req->ticket_id()), resp->mutable_ticket());
          });
   Handle("IntakeService/TrackTicket",
-         [this](const Caller&, const v1::TrackTicketRequest* req, v1::TrackTicketResponse* resp) {
-           return Fill(core_->Track(req->ticket_number(), req->verification_code()),
+         [this](const Caller& c, const v1::TrackTicketRequest* req, v1::TrackTicketResponse* resp) {
+           // The caller is the second throttle key: one token cannot sweep many tickets' codes.
+           return Fill(core_->Track(req->ticket_number(), req->verification_code(), c.principal.name),
                        resp->mutable_ticket());
          });
   Handle("IntakeService/ListCitizenTickets", [this](const Caller&, const v1::ListCitizenTicketsRequest* req,
@@ -34,11 +35,11 @@ IntakeServiceImpl::IntakeServiceImpl(IntakeCore* core, IntakeMetrics* metrics, R
   });
   Handle("IntakeService/AddSupplement", [this](const Caller& c, const v1::AddSupplementRequest* req,
                                                v1::AddSupplementResponse* resp) {
-    return Fill(core_->Supplement(*req, c.traceparent), resp->mutable_ticket());
+    return Fill(core_->Supplement(*req, c.traceparent, c.principal.name), resp->mutable_ticket());
   });
   Handle("IntakeService/WithdrawTicket", [this](const Caller& c, const v1::WithdrawTicketRequest* req,
                                                 v1::WithdrawTicketResponse* resp) {
-    return Fill(core_->Withdraw(*req, c.traceparent), resp->mutable_ticket());
+    return Fill(core_->Withdraw(*req, c.traceparent, c.principal.name), resp->mutable_ticket());
   });
   Handle("IntakeService/SearchKnowledge", [this](const Caller&, const v1::SearchKnowledgeRequest* req,
                                                  v1::SearchKnowledgeResponse* resp) {

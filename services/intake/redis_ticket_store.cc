@@ -1,5 +1,7 @@
 #include "services/intake/redis_ticket_store.h"
 
+#include "absl/strings/numbers.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -47,7 +49,9 @@ absl::StatusOr<TicketRecord> FromHash(const RedisReply& reply) {
     else if (f == "place") r.place_key = v;
     else if (f == "skeys") {
       if (!v.empty()) r.supplement_keys = absl::StrSplit(v, '\n');
-    } else if (f == "v") r.version = std::stoll(v);
+    } else if (f == "v" && !absl::SimpleAtoi(v, &r.version)) {
+      return absl::DataLossError("intake ticket record has a malformed version");
+    }
   }
   if (!have_pb) return absl::NotFoundError("no such ticket");
   return r;
@@ -195,7 +199,8 @@ absl::Status RedisTicketStore::Update(const TicketRecord& rec, int64_t expected_
       {key}, [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
         auto v = read({"HGET", key, "v"});
         if (!v.ok()) return v.status();
-        if (v->IsNil() || std::stoll(v->str) != expected_version) {
+        int64_t stored = 0;
+        if (v->IsNil() || !absl::SimpleAtoi(v->str, &stored) || stored != expected_version) {
           stale = true;
           return std::vector<RedisCommand>{};
         }
