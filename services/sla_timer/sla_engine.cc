@@ -79,7 +79,7 @@ void SlaEngine::Schedule(const ClockRecord& c) {
   metrics_->Active(wheel_.size());
 }
 
-void SlaEngine::ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms) {
+void SlaEngine::ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms, int64_t at_ms) {
   UnscheduleLocked(id);
   uint32_t slot;
   if (!free_entries_.empty()) {
@@ -89,7 +89,7 @@ void SlaEngine::ScheduleLocked(const std::string& id, int32_t partition, int64_t
     slot = static_cast<uint32_t>(entries_.size());
     entries_.push_back({});
   }
-  entries_[slot] = Entry{id, partition, wheel_.Add(due_ms, slot), true};
+  entries_[slot] = Entry{id, partition, due_ms, wheel_.Add(at_ms < 0 ? due_ms : at_ms, slot), true};
   by_id_[id] = slot;
 }
 
@@ -278,14 +278,14 @@ size_t SlaEngine::FireDue() {
   struct Due {
     std::string id;
     int32_t partition;
-    int64_t expiry;
+    int64_t due_ms;
   };
   std::vector<Due> due;
   {
     absl::MutexLock l(&mu_);
-    wheel_.Advance(absl::ToUnixMillis(now_()), [&](uint32_t slot, int64_t expiry) {
+    wheel_.Advance(absl::ToUnixMillis(now_()), [&](uint32_t slot, int64_t) {
       Entry& e = entries_[slot];
-      due.push_back({e.clock_id, e.partition, expiry});
+      due.push_back({e.clock_id, e.partition, e.due_ms});
       by_id_.erase(e.clock_id);
       e.used = false;
       e.clock_id.clear();
@@ -293,13 +293,15 @@ size_t SlaEngine::FireDue() {
     });
   }
   size_t fired = 0;
-  for (const auto& [id, partition, expiry] : due) {
-    auto r = Fire(id, partition, expiry);
+  for (const auto& [id, partition, due_ms] : due) {
+    auto r = Fire(id, partition, due_ms);
     if (!r.ok()) {
       // Redis unreachable: try again in a second; the clock is still due in Redis either way.
+      // The retry keeps the point's due time, which Fire compares with the stored clock (with the
+      // retry time there, the retry would look stale and the point would wait for a reload).
       LogWarn("SLA fire failed; retrying", {{"error", std::string(r.status().message())}});
       absl::MutexLock l(&mu_);
-      if (owned_.count(partition)) ScheduleLocked(id, partition, absl::ToUnixMillis(now_()) + 1000);
+      if (owned_.count(partition)) ScheduleLocked(id, partition, due_ms, absl::ToUnixMillis(now_()) + 1000);
       continue;
     }
     if (*r) {

@@ -104,7 +104,9 @@ class SlaEngine {
   // Fires the due point of one clock if it is still due and ours; returns the clock as committed.
   absl::StatusOr<std::optional<ClockRecord>> Fire(const std::string& clock_id, int32_t partition, int64_t due_ms);
   void Schedule(const ClockRecord& c);
-  void ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Puts the clock in the wheel to fire at `at_ms` (default: its due time; later for a retry).
+  void ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms, int64_t at_ms = -1)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnscheduleLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Lease steps (under lease_mu_).
   void TryTake(int32_t partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lease_mu_);
@@ -124,6 +126,7 @@ class SlaEngine {
   struct Entry {
     std::string clock_id;
     int32_t partition;
+    int64_t due_ms;  // the point's due time as stored: a retry fires later but checks this one
     TimingWheel::Handle handle;
     bool used;
   };
