@@ -25,18 +25,24 @@ std::string P(int32_t p) { return std::to_string(p); }
 
 }  // namespace
 
-SlaEngine::SlaEngine(SlaStore* store, const PolicyTable* policies, SlaOptions opts, SlaMetrics* metrics,
-                     std::function<absl::Time()> now)
-    : store_(store), policies_(policies), opts_(std::move(opts)),
-      calendars_(opts_.calendars, opts_.default_calendar, opts_.department_calendar), metrics_(metrics),
-      now_(std::move(now)), wheel_(absl::ToUnixMillis(now_()), opts_.tick_ms) {
+SlaEngine::SlaEngine(SlaStore* store, const PolicyTable* policies, SlaOptions opts,
+                     SlaMetrics* metrics, std::function<absl::Time()> now)
+    : store_(store),
+      policies_(policies),
+      opts_(std::move(opts)),
+      calendars_(opts_.calendars, opts_.default_calendar, opts_.department_calendar),
+      metrics_(metrics),
+      now_(std::move(now)),
+      wheel_(absl::ToUnixMillis(now_()), opts_.tick_ms) {
   if (opts_.owner.empty()) opts_.owner = "sla-" + NewUuid();
   if (opts_.lease_ttl < absl::Milliseconds(300)) opts_.lease_ttl = absl::Milliseconds(300);
 }
 
-SlaEngine::SlaEngine(RedisClient* redis, Outbox* outbox, IdempotentApplier* applier, const PolicyTable* policies,
-                     SlaOptions opts, SlaMetrics* metrics, std::function<absl::Time()> now)
-    : SlaEngine(static_cast<SlaStore*>(nullptr), policies, std::move(opts), metrics, std::move(now)) {
+SlaEngine::SlaEngine(RedisClient* redis, Outbox* outbox, IdempotentApplier* applier,
+                     const PolicyTable* policies, SlaOptions opts, SlaMetrics* metrics,
+                     std::function<absl::Time()> now)
+    : SlaEngine(static_cast<SlaStore*>(nullptr), policies, std::move(opts), metrics,
+                std::move(now)) {
   own_store_ = std::make_unique<RedisSlaStore>(redis, outbox, applier);
   store_ = own_store_.get();
 }
@@ -79,7 +85,8 @@ void SlaEngine::Schedule(const ClockRecord& c) {
   metrics_->Active(wheel_.size());
 }
 
-void SlaEngine::ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms, int64_t at_ms) {
+void SlaEngine::ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms,
+                               int64_t at_ms) {
   UnscheduleLocked(id);
   uint32_t slot;
   if (!free_entries_.empty()) {
@@ -137,7 +144,8 @@ void SlaEngine::TryTake(int32_t p) {
     // Someone else still fires this partition: tell them we have it now; they hand it over on
     // their next pass (or their lease runs out if they died).
     if (auto s = store_->Claim(p, opts_.owner, opts_.lease_ttl); !s.ok()) {
-      LogWarn("SLA partition claim failed", {{"partition", P(p)}, {"error", std::string(s.message())}});
+      LogWarn("SLA partition claim failed",
+              {{"partition", P(p)}, {"error", std::string(s.message())}});
     }
     return;
   }
@@ -145,6 +153,7 @@ void SlaEngine::TryTake(int32_t p) {
   {
     absl::MutexLock l(&mu_);
     owned_.insert(p);  // before loading: a clock written meanwhile is scheduled by HandleEvent
+    metrics_->Owned(owned_.size());
   }
   auto start = std::chrono::steady_clock::now();
   auto n = LoadPartition(p);
@@ -156,20 +165,24 @@ void SlaEngine::TryTake(int32_t p) {
     Unload(p, "load failed");
     return;
   }
-  LogInfo("SLA clocks loaded", {{"partition", P(p)}, {"clocks", std::to_string(*n)},
-                                {"seconds", std::to_string(secs)}, {"owner", opts_.owner}});
+  LogInfo("SLA clocks loaded", {{"partition", P(p)},
+                                {"clocks", std::to_string(*n)},
+                                {"seconds", std::to_string(secs)},
+                                {"owner", opts_.owner}});
 }
 
 void SlaEngine::Unload(int32_t p, const char* why) {
   absl::MutexLock l(&mu_);
   if (!owned_.erase(p)) return;
+  metrics_->Owned(owned_.size());
   std::vector<std::string> drop;
   for (const auto& [id, slot] : by_id_) {
     if (entries_[slot].partition == p) drop.push_back(id);
   }
   for (const auto& id : drop) UnscheduleLocked(id);
   metrics_->Active(wheel_.size());
-  LogInfo("SLA clocks unloaded", {{"partition", P(p)}, {"clocks", std::to_string(drop.size())}, {"why", why}});
+  LogInfo("SLA clocks unloaded",
+          {{"partition", P(p)}, {"clocks", std::to_string(drop.size())}, {"why", why}});
 }
 
 void SlaEngine::MaintainLeases() {
@@ -187,7 +200,8 @@ void SlaEngine::MaintainLeases() {
         Unload(p, "claimed by another instance");
         if (auto s = store_->ReleaseLease(p, opts_.owner); !s.ok()) {
           // It expires on its own; the new owner waits at most lease_ttl.
-          LogWarn("SLA lease release failed", {{"partition", P(p)}, {"error", std::string(s.message())}});
+          LogWarn("SLA lease release failed",
+                  {{"partition", P(p)}, {"error", std::string(s.message())}});
         }
         LogInfo("SLA partition handed over", {{"partition", P(p)}, {"to", *who}});
         continue;
@@ -196,7 +210,8 @@ void SlaEngine::MaintainLeases() {
     auto kept = store_->AcquireLease(p, opts_.owner, opts_.lease_ttl);
     if (!kept.ok()) {
       // Firing needs the store too and its fence decides; nothing to do but try again.
-      LogWarn("SLA lease renewal failed", {{"partition", P(p)}, {"error", std::string(kept.status().message())}});
+      LogWarn("SLA lease renewal failed",
+              {{"partition", P(p)}, {"error", std::string(kept.status().message())}});
       continue;
     }
     if (!*kept) Unload(p, "lease taken by another instance");
@@ -228,13 +243,14 @@ absl::StatusOr<size_t> SlaEngine::LoadPartition(int32_t partition) {
   return loaded;
 }
 
-absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& clock_id, int32_t partition,
-                                                           int64_t due_ms) {
+absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& clock_id,
+                                                           int32_t partition, int64_t due_ms) {
   const absl::Time now = now_();
   std::optional<FireCommit> committed;
   int fired_point = -1;
-  auto decide = [&](const ClockRecord& cur,
-                    const SlaStore::YellowCount& yellows) -> absl::StatusOr<std::optional<FireCommit>> {
+  auto decide =
+      [&](const ClockRecord& cur,
+          const SlaStore::YellowCount& yellows) -> absl::StatusOr<std::optional<FireCommit>> {
     committed.reset();
     ClockMath math = calendars_.MathFor(cur);
     std::optional<int> point = DuePoint(cur, math, due_ms, now);
@@ -242,7 +258,8 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
     ClockRecord c = cur;
     FireCommit fc;
     fc.events.push_back(PointEvent(c, math, *point));
-    if (*point == 100) c.state = v1::CLOCK_STATE_BREACHED;  // keeps running: how late it is stays measurable
+    if (*point == 100)
+      c.state = v1::CLOCK_STATE_BREACHED;  // keeps running: how late it is stays measurable
     if (EarnsCard(c, *point)) {
       auto n = yellows(c.department_id, now - opts_.red_card_window);
       if (!n.ok()) return n.status();
@@ -270,7 +287,8 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
   std::string type = TypeKey(result.type);
   if (fired_point < 100) metrics_->Warning(result.department_id, type);
   if (fired_point == 100) metrics_->Breach(result.department_id, type);
-  for (const auto& card : committed->cards) metrics_->Card(card.color() == v1::CARD_COLOR_RED ? "red" : "yellow");
+  for (const auto& card : committed->cards)
+    metrics_->Card(card.color() == v1::CARD_COLOR_RED ? "red" : "yellow");
   return std::optional<ClockRecord>(result);
 }
 
@@ -301,7 +319,8 @@ size_t SlaEngine::FireDue() {
       // retry time there, the retry would look stale and the point would wait for a reload).
       LogWarn("SLA fire failed; retrying", {{"error", std::string(r.status().message())}});
       absl::MutexLock l(&mu_);
-      if (owned_.count(partition)) ScheduleLocked(id, partition, due_ms, absl::ToUnixMillis(now_()) + 1000);
+      if (owned_.count(partition))
+        ScheduleLocked(id, partition, due_ms, absl::ToUnixMillis(now_()) + 1000);
       continue;
     }
     if (*r) {
@@ -342,7 +361,8 @@ void SlaEngine::ReleaseAll() {
   for (int32_t p : OwnedPartitions()) {
     Unload(p, "stopping");
     if (auto s = store_->ReleaseLease(p, opts_.owner); !s.ok()) {
-      LogWarn("SLA lease release failed", {{"partition", P(p)}, {"error", std::string(s.message())}});
+      LogWarn("SLA lease release failed",
+              {{"partition", P(p)}, {"error", std::string(s.message())}});
     }
   }
 }
@@ -364,7 +384,8 @@ absl::StatusOr<std::vector<v1::Clock>> SlaEngine::TicketClocks(const std::string
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Clock>> SlaEngine::AtRisk(const std::string& dept, int min_percent, size_t limit) {
+absl::StatusOr<std::vector<v1::Clock>> SlaEngine::AtRisk(const std::string& dept, int min_percent,
+                                                         size_t limit) {
   if (dept.empty()) return absl::InvalidArgumentError("department_id: is required");
   auto ids = store_->DepartmentClocks(dept, 1000);
   if (!ids.ok()) return ids.status();
@@ -384,7 +405,8 @@ absl::StatusOr<std::vector<v1::Clock>> SlaEngine::AtRisk(const std::string& dept
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Card>> SlaEngine::Cards(const std::string& dept, absl::Time since, size_t limit) {
+absl::StatusOr<std::vector<v1::Card>> SlaEngine::Cards(const std::string& dept, absl::Time since,
+                                                       size_t limit) {
   auto r = store_->RecentCards(10000);
   if (!r.ok()) return r.status();
   std::vector<v1::Card> out;
@@ -397,13 +419,16 @@ absl::StatusOr<std::vector<v1::Card>> SlaEngine::Cards(const std::string& dept, 
   return out;
 }
 
-absl::StatusOr<v1::PreviewDeadlineResponse> SlaEngine::Preview(const v1::PreviewDeadlineRequest& req) {
-  if (req.type() == v1::TICKET_TYPE_UNSPECIFIED) return absl::InvalidArgumentError("type: is required");
-  const Policy* p =
-      policies_->Find(req.type(), req.urgency() == v1::URGENCY_UNSPECIFIED ? v1::URGENCY_NORMAL : req.urgency());
+absl::StatusOr<v1::PreviewDeadlineResponse> SlaEngine::Preview(
+    const v1::PreviewDeadlineRequest& req) {
+  if (req.type() == v1::TICKET_TYPE_UNSPECIFIED)
+    return absl::InvalidArgumentError("type: is required");
+  const Policy* p = policies_->Find(
+      req.type(), req.urgency() == v1::URGENCY_UNSPECIFIED ? v1::URGENCY_NORMAL : req.urgency());
   if (!p) return absl::NotFoundError("no SLA policy covers this type and urgency");
   absl::Time at = req.has_dispatched_at() ? FromTs(req.dispatched_at()) : now_();
-  const WorkCalendar& cal = p->working_time ? calendars_.For(req.department_id()) : calendars_.For("", "24x7");
+  const WorkCalendar& cal =
+      p->working_time ? calendars_.For(req.department_id()) : calendars_.For("", "24x7");
   v1::PreviewDeadlineResponse out;
   *out.mutable_sign_for_deadline() =
       ToTimestamp(p->working_time ? cal.AddWorkingTime(at, p->sign_for) : at + p->sign_for);

@@ -31,7 +31,7 @@
 namespace hotline::sla {
 
 struct SlaOptions {
-  std::map<std::string, WorkCalendar> calendars;           // by name
+  std::map<std::string, WorkCalendar> calendars;  // by name
   std::string default_calendar = "cn-mainland";
   std::map<std::string, std::string> department_calendar;  // department id → calendar name
   int red_card_yellows = 3;                                // yellow cards that make a red one
@@ -65,8 +65,9 @@ class SlaEngine {
   SlaEngine(SlaStore* store, const PolicyTable* policies, SlaOptions opts, SlaMetrics* metrics,
             std::function<absl::Time()> now = absl::Now);
   // With the Redis store over these.
-  SlaEngine(RedisClient* redis, Outbox* outbox, IdempotentApplier* applier, const PolicyTable* policies,
-            SlaOptions opts, SlaMetrics* metrics, std::function<absl::Time()> now = absl::Now);
+  SlaEngine(RedisClient* redis, Outbox* outbox, IdempotentApplier* applier,
+            const PolicyTable* policies, SlaOptions opts, SlaMetrics* metrics,
+            std::function<absl::Time()> now = absl::Now);
   ~SlaEngine();
 
   // The consumer's handler for hotline.tickets.v1.
@@ -92,17 +93,22 @@ class SlaEngine {
   // A ticket's clocks; each carries the department it runs for (department_id), which is what a
   // department's access to them is decided on.
   absl::StatusOr<std::vector<v1::Clock>> TicketClocks(const std::string& ticket_id);
-  absl::StatusOr<std::vector<v1::Clock>> AtRisk(const std::string& dept, int min_percent, size_t limit);
-  absl::StatusOr<std::vector<v1::Card>> Cards(const std::string& dept, absl::Time since, size_t limit);
+  absl::StatusOr<std::vector<v1::Clock>> AtRisk(const std::string& dept, int min_percent,
+                                                size_t limit);
+  absl::StatusOr<std::vector<v1::Card>> Cards(const std::string& dept, absl::Time since,
+                                              size_t limit);
   absl::StatusOr<v1::PreviewDeadlineResponse> Preview(const v1::PreviewDeadlineRequest& req);
   size_t scheduled() const;
 
-  static std::string ClockKey(const std::string& clock_id) { return RedisSlaStore::ClockKey(clock_id); }
+  static std::string ClockKey(const std::string& clock_id) {
+    return RedisSlaStore::ClockKey(clock_id);
+  }
 
  private:
   StoredClock Stored(const ClockRecord& c) const;
   // Fires the due point of one clock if it is still due and ours; returns the clock as committed.
-  absl::StatusOr<std::optional<ClockRecord>> Fire(const std::string& clock_id, int32_t partition, int64_t due_ms);
+  absl::StatusOr<std::optional<ClockRecord>> Fire(const std::string& clock_id, int32_t partition,
+                                                  int64_t due_ms);
   void Schedule(const ClockRecord& c);
   // Puts the clock in the wheel to fire at `at_ms` (default: its due time; later for a retry).
   void ScheduleLocked(const std::string& id, int32_t partition, int64_t due_ms, int64_t at_ms = -1)
@@ -133,7 +139,8 @@ class SlaEngine {
   std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);  // the wheel's payload indexes this
   std::vector<uint32_t> free_entries_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, uint32_t> by_id_ ABSL_GUARDED_BY(mu_);
-  std::set<int32_t> owned_ ABSL_GUARDED_BY(mu_);     // leases held: these partitions' clocks are scheduled
+  std::set<int32_t> owned_
+      ABSL_GUARDED_BY(mu_);  // leases held: these partitions' clocks are scheduled
   std::set<int32_t> assigned_ ABSL_GUARDED_BY(mu_);  // what the consumer group gives us now
 
   // Serialises lease steps between the consumer thread (rebalance) and the lease thread, so a

@@ -16,9 +16,11 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-CalendarSet::CalendarSet(std::map<std::string, WorkCalendar> calendars, std::string default_calendar,
+CalendarSet::CalendarSet(std::map<std::string, WorkCalendar> calendars,
+                         std::string default_calendar,
                          std::map<std::string, std::string> department_calendar)
-    : calendars_(std::move(calendars)), default_(std::move(default_calendar)),
+    : calendars_(std::move(calendars)),
+      default_(std::move(default_calendar)),
       department_(std::move(department_calendar)) {
   if (!calendars_.count("24x7")) calendars_.emplace("24x7", WorkCalendar::AlwaysOpen());
 }
@@ -38,17 +40,28 @@ const WorkCalendar& CalendarSet::For(const std::string& dept, const std::string&
 std::optional<std::string> SlaTicketOf(const v1::EventEnvelope& e) {
   using Case = v1::EventEnvelope::PayloadCase;
   switch (e.payload_case()) {
-    case Case::kTicketDispatched: return e.ticket_dispatched().ticket_id();
-    case Case::kTicketAccepted: return e.ticket_accepted().ticket_id();
-    case Case::kTicketReturned: return e.ticket_returned().ticket_id();
-    case Case::kExtensionRequested: return e.extension_requested().ticket_id();
-    case Case::kExtensionGranted: return e.extension_granted().ticket_id();
-    case Case::kExtensionRefused: return e.extension_refused().ticket_id();
-    case Case::kTicketReplied: return e.ticket_replied().ticket_id();
-    case Case::kTicketReopened: return e.ticket_reopened().ticket_id();
-    case Case::kTicketClosed: return e.ticket_closed().ticket_id();
-    case Case::kTicketWithdrawn: return e.ticket_withdrawn().ticket_id();
-    default: return std::nullopt;
+    case Case::kTicketDispatched:
+      return e.ticket_dispatched().ticket_id();
+    case Case::kTicketAccepted:
+      return e.ticket_accepted().ticket_id();
+    case Case::kTicketReturned:
+      return e.ticket_returned().ticket_id();
+    case Case::kExtensionRequested:
+      return e.extension_requested().ticket_id();
+    case Case::kExtensionGranted:
+      return e.extension_granted().ticket_id();
+    case Case::kExtensionRefused:
+      return e.extension_refused().ticket_id();
+    case Case::kTicketReplied:
+      return e.ticket_replied().ticket_id();
+    case Case::kTicketReopened:
+      return e.ticket_reopened().ticket_id();
+    case Case::kTicketClosed:
+      return e.ticket_closed().ticket_id();
+    case Case::kTicketWithdrawn:
+      return e.ticket_withdrawn().ticket_id();
+    default:
+      return std::nullopt;
   }
 }
 
@@ -62,7 +75,8 @@ bool ClockIsOpen(const ClockRecord& c) {
 }
 
 std::vector<ClockRecord> ClockTransitions(const v1::EventEnvelope& e, const TicketClockPair& clocks,
-                                          int32_t partition, absl::Time now, const PolicyTable& policies,
+                                          int32_t partition, absl::Time now,
+                                          const PolicyTable& policies,
                                           const CalendarSet& calendars) {
   using Case = v1::EventEnvelope::PayloadCase;
   const std::string ticket = SlaTicketOf(e).value_or("");
@@ -74,8 +88,9 @@ std::vector<ClockRecord> ClockTransitions(const v1::EventEnvelope& e, const Tick
     c->state = v1::CLOCK_STATE_STOPPED;
     written.push_back(*c);
   };
-  auto start = [&](v1::ClockKind kind, const std::optional<ClockRecord>& old, const std::string& dept,
-                   v1::TicketType type, v1::Urgency urgency, absl::Time at) {
+  auto start = [&](v1::ClockKind kind, const std::optional<ClockRecord>& old,
+                   const std::string& dept, v1::TicketType type, v1::Urgency urgency,
+                   absl::Time at) {
     const Policy* p = policies.Find(type, urgency);
     if (!p) return;
     ClockRecord c;
@@ -103,7 +118,9 @@ std::vector<ClockRecord> ClockTransitions(const v1::EventEnvelope& e, const Tick
       start(v1::CLOCK_KIND_COMPLETION, done, d.department_id(), d.type(), d.urgency(), at);
       break;
     }
-    case Case::kTicketAccepted: stop(sign); break;
+    case Case::kTicketAccepted:
+      stop(sign);
+      break;
     case Case::kExtensionRequested:
       if (done && done->state == v1::CLOCK_STATE_RUNNING) {
         calendars.MathFor(*done).Pause(*done, now);  // the centre is deciding: the clock waits
@@ -126,8 +143,9 @@ std::vector<ClockRecord> ClockTransitions(const v1::EventEnvelope& e, const Tick
       // 重办: new clocks for the same department, same type.
       const ClockRecord* base = done ? &*done : sign ? &*sign : nullptr;
       if (!base) break;
-      std::string dept = e.ticket_reopened().department_id().empty() ? base->department_id
-                                                                      : e.ticket_reopened().department_id();
+      std::string dept = e.ticket_reopened().department_id().empty()
+                             ? base->department_id
+                             : e.ticket_reopened().department_id();
       v1::TicketType type = base->type;
       v1::Urgency urgency = base->urgency;
       start(v1::CLOCK_KIND_SIGN_FOR, sign, dept, type, urgency, now);
@@ -141,14 +159,17 @@ std::vector<ClockRecord> ClockTransitions(const v1::EventEnvelope& e, const Tick
       stop(sign);
       stop(done);
       break;
-    default: break;
+    default:
+      break;
   }
   return written;
 }
 
-std::optional<int> DuePoint(const ClockRecord& c, const ClockMath& math, int64_t due_ms, absl::Time now) {
+std::optional<int> DuePoint(const ClockRecord& c, const ClockMath& math, int64_t due_ms,
+                            absl::Time now) {
   absl::Time due = math.NextFire(c);
-  if (due == absl::InfiniteFuture() || absl::ToUnixMillis(due) != due_ms || due > now) return std::nullopt;
+  if (due == absl::InfiniteFuture() || absl::ToUnixMillis(due) != due_ms || due > now)
+    return std::nullopt;
   if (c.next >= c.points.size()) return std::nullopt;
   return c.points[c.next];
 }
@@ -193,7 +214,8 @@ std::vector<v1::Card> CardsFor(const ClockRecord& c, int64_t yellows_in_window, 
     red.set_card_id(DueEventId(c, 2000));
     red.set_department_id(c.department_id);
     red.set_color(v1::CARD_COLOR_RED);
-    red.set_reason(absl::StrCat(yellows, " yellow cards within ", absl::FormatDuration(rule.window), " (督办)"));
+    red.set_reason(absl::StrCat(yellows, " yellow cards within ", absl::FormatDuration(rule.window),
+                                " (督办)"));
     *red.mutable_issued_at() = ToTimestamp(now);
     cards.push_back(red);
   }

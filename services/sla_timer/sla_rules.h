@@ -24,7 +24,9 @@ class CalendarSet {
   CalendarSet(std::map<std::string, WorkCalendar> calendars, std::string default_calendar,
               std::map<std::string, std::string> department_calendar);
   const WorkCalendar& For(const std::string& dept, const std::string& name = "") const;
-  ClockMath MathFor(const ClockRecord& c) const { return ClockMath(For(c.department_id, c.calendar)); }
+  ClockMath MathFor(const ClockRecord& c) const {
+    return ClockMath(For(c.department_id, c.calendar));
+  }
 
  private:
   std::map<std::string, WorkCalendar> calendars_;
@@ -58,13 +60,15 @@ struct TicketClockPair {
 //   TicketReopened (重办)      new generation of both, same department unless the event names one
 // `partition` is the Kafka partition of the event (it owns the clocks it starts).
 std::vector<ClockRecord> ClockTransitions(const v1::EventEnvelope& e, const TicketClockPair& clocks,
-                                          int32_t partition, absl::Time now, const PolicyTable& policies,
+                                          int32_t partition, absl::Time now,
+                                          const PolicyTable& policies,
                                           const CalendarSet& calendars);
 
 // The point (a warning percent, or 100 for the breach) a scheduled entry fires, or nullopt when
 // the entry is stale: the clock stopped, paused, moved, or the point already fired (by us before
 // a crash, or by another owner).
-std::optional<int> DuePoint(const ClockRecord& c, const ClockMath& math, int64_t due_ms, absl::Time now);
+std::optional<int> DuePoint(const ClockRecord& c, const ClockMath& math, int64_t due_ms,
+                            absl::Time now);
 
 // The SlaWarning (percent < 100) or SlaBreached event of a due point, with its stable event id.
 v1::EventEnvelope PointEvent(const ClockRecord& c, const ClockMath& math, int percent);
@@ -78,7 +82,8 @@ struct CardRule {
   absl::Duration window = absl::Hours(24 * 30);
 };
 bool EarnsCard(const ClockRecord& c, int percent);
-std::vector<v1::Card> CardsFor(const ClockRecord& c, int64_t yellows_in_window, absl::Time now, const CardRule& rule);
+std::vector<v1::Card> CardsFor(const ClockRecord& c, int64_t yellows_in_window, absl::Time now,
+                               const CardRule& rule);
 // The CardIssued event of a card, keyed by the ticket whose breach earned it (a red card names
 // no ticket itself, but travels on that ticket's partition).
 v1::EventEnvelope CardEvent(const v1::Card& card, const std::string& ticket_id);

@@ -1,8 +1,8 @@
 #include "services/sla_timer/sla_store.h"
 
-#include <map>
-
 #include <google/protobuf/util/time_util.h>
+
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -54,12 +54,14 @@ std::vector<RedisCommand> WriteClock(const StoredClock& s) {
   return cmds;
 }
 
-absl::StatusOr<std::optional<ClockRecord>> ReadClockWith(const RedisClient::Reader& read, const std::string& id) {
+absl::StatusOr<std::optional<ClockRecord>> ReadClockWith(const RedisClient::Reader& read,
+                                                         const std::string& id) {
   auto r = read({"HGETALL", RedisSlaStore::ClockKey(id)});
   if (!r.ok()) return r.status();
   if (r->elements.empty()) return std::optional<ClockRecord>();
   std::map<std::string, std::string> f;
-  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) f[r->elements[i].str] = r->elements[i + 1].str;
+  for (size_t i = 0; i + 1 < r->elements.size(); i += 2)
+    f[r->elements[i].str] = r->elements[i + 1].str;
   auto c = ClockRecord::FromFields(f);
   if (!c.ok()) return c.status();
   return std::optional<ClockRecord>(std::move(*c));
@@ -76,7 +78,8 @@ bool ParseScoreMs(const std::string& s, int64_t* out) {
 
 }  // namespace
 
-absl::StatusOr<bool> RedisSlaStore::ApplyEvent(const std::string& event_id, const std::string& ticket_id,
+absl::StatusOr<bool> RedisSlaStore::ApplyEvent(const std::string& event_id,
+                                               const std::string& ticket_id,
                                                const ChangeFn& change) {
   const std::string sign_id = ClockIdOf(ticket_id, v1::CLOCK_KIND_SIGN_FOR);
   const std::string done_id = ClockIdOf(ticket_id, v1::CLOCK_KIND_COMPLETION);
@@ -101,8 +104,10 @@ absl::StatusOr<bool> RedisSlaStore::ApplyEvent(const std::string& event_id, cons
   return *outcome == IdempotentApplier::Outcome::kApplied;
 }
 
-absl::StatusOr<SlaStore::FireResult> RedisSlaStore::Fire(const std::string& clock_id, int32_t partition,
-                                                         const std::string& owner, const DecideFn& decide) {
+absl::StatusOr<SlaStore::FireResult> RedisSlaStore::Fire(const std::string& clock_id,
+                                                         int32_t partition,
+                                                         const std::string& owner,
+                                                         const DecideFn& decide) {
   FireResult result = FireResult::kNothingDue;
   auto plan = [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
     result = FireResult::kNothingDue;
@@ -117,7 +122,8 @@ absl::StatusOr<SlaStore::FireResult> RedisSlaStore::Fire(const std::string& cloc
     auto cur = ReadClockWith(read, clock_id);
     if (!cur.ok()) return cur.status();
     if (!cur->has_value()) return std::vector<RedisCommand>{};
-    YellowCount yellows = [&](const std::string& dept, absl::Time since) -> absl::StatusOr<int64_t> {
+    YellowCount yellows = [&](const std::string& dept,
+                              absl::Time since) -> absl::StatusOr<int64_t> {
       auto w = read({"WATCH", YellowKey(dept)});
       if (!w.ok()) return w.status();
       auto n = read({"ZCOUNT", YellowKey(dept), Ms(since), "+inf"});
@@ -132,11 +138,13 @@ absl::StatusOr<SlaStore::FireResult> RedisSlaStore::Fire(const std::string& cloc
     for (const auto& card : fc.cards) {
       if (card.color() == v1::CARD_COLOR_YELLOW) {
         cmds.push_back({"ZADD", YellowKey(card.department_id()),
-                        std::to_string(google::protobuf::util::TimeUtil::TimestampToMilliseconds(card.issued_at())),
+                        std::to_string(google::protobuf::util::TimeUtil::TimestampToMilliseconds(
+                            card.issued_at())),
                         card.card_id()});
       }
     }
-    for (const auto& card : fc.cards) cmds.push_back({"LPUSH", kCardsKey, card.SerializeAsString()});
+    for (const auto& card : fc.cards)
+      cmds.push_back({"LPUSH", kCardsKey, card.SerializeAsString()});
     if (!fc.cards.empty()) cmds.push_back({"LTRIM", kCardsKey, "0", "99999"});
     cmds.push_back(outbox_->AppendCommand(fc.events));
     result = FireResult::kCommitted;
@@ -152,8 +160,8 @@ absl::StatusOr<std::optional<ClockRecord>> RedisSlaStore::ReadClock(const std::s
   return ReadClockWith([this](const RedisCommand& c) { return redis_->Command(c); }, clock_id);
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RedisSlaStore::DueClocks(int32_t partition,
-                                                                                       size_t offset, size_t limit) {
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RedisSlaStore::DueClocks(
+    int32_t partition, size_t offset, size_t limit) {
   auto r = redis_->Command({"ZRANGE", DueKey(partition), std::to_string(offset),
                             std::to_string(offset + limit - 1), "WITHSCORES"});
   if (!r.ok()) return r.status();
@@ -164,7 +172,9 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RedisSlaStore::DueC
     if (!ParseScoreMs(r->elements[i + 1].str, &ms)) {
       // Not ours to repair here; the clock's own hash is the truth and the next write fixes it.
       LogWarn("SLA due index entry with a malformed score skipped",
-              {{"key", DueKey(partition)}, {"clock", r->elements[i].str}, {"score", r->elements[i + 1].str}});
+              {{"key", DueKey(partition)},
+               {"clock", r->elements[i].str},
+               {"score", r->elements[i + 1].str}});
       continue;
     }
     out.emplace_back(r->elements[i].str, ms);
@@ -172,7 +182,8 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RedisSlaStore::DueC
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> RedisSlaStore::DepartmentClocks(const std::string& dept, size_t limit) {
+absl::StatusOr<std::vector<std::string>> RedisSlaStore::DepartmentClocks(const std::string& dept,
+                                                                         size_t limit) {
   auto r = redis_->Command({"ZRANGE", DeptKey(dept), "0", std::to_string(limit - 1)});
   if (!r.ok()) return r.status();
   std::vector<std::string> out;
@@ -191,7 +202,8 @@ absl::StatusOr<std::vector<v1::Card>> RedisSlaStore::RecentCards(size_t limit) {
   return out;
 }
 
-absl::StatusOr<bool> RedisSlaStore::AcquireLease(int32_t partition, const std::string& owner, absl::Duration ttl) {
+absl::StatusOr<bool> RedisSlaStore::AcquireLease(int32_t partition, const std::string& owner,
+                                                 absl::Duration ttl) {
   auto r = redis_->Command({"EVAL", kAcquireScript, "1", LeaseKey(partition), owner,
                             std::to_string(absl::ToInt64Milliseconds(ttl))});
   if (!r.ok()) return r.status();
@@ -203,7 +215,9 @@ absl::Status RedisSlaStore::ReleaseLease(int32_t partition, const std::string& o
 }
 
 absl::Status RedisSlaStore::Claim(int32_t partition, const std::string& owner, absl::Duration ttl) {
-  return redis_->Command({"SET", ClaimKey(partition), owner, "PX", std::to_string(absl::ToInt64Milliseconds(ttl))})
+  return redis_
+      ->Command(
+          {"SET", ClaimKey(partition), owner, "PX", std::to_string(absl::ToInt64Milliseconds(ttl))})
       .status();
 }
 

@@ -56,23 +56,28 @@ class SlaStore {
   // same transaction, so an instance whose partition was taken over cannot fire a clock the new
   // owner fires too. `yellows(dept, since)` counts a department's yellow cards since a time.
   enum class FireResult { kCommitted, kNothingDue, kNotOwner };
-  using YellowCount = std::function<absl::StatusOr<int64_t>(const std::string& dept, absl::Time since)>;
-  using DecideFn = std::function<absl::StatusOr<std::optional<FireCommit>>(const ClockRecord&, const YellowCount&)>;
-  virtual absl::StatusOr<FireResult> Fire(const std::string& clock_id, int32_t partition, const std::string& owner,
-                                          const DecideFn& decide) = 0;
+  using YellowCount =
+      std::function<absl::StatusOr<int64_t>(const std::string& dept, absl::Time since)>;
+  using DecideFn = std::function<absl::StatusOr<std::optional<FireCommit>>(const ClockRecord&,
+                                                                           const YellowCount&)>;
+  virtual absl::StatusOr<FireResult> Fire(const std::string& clock_id, int32_t partition,
+                                          const std::string& owner, const DecideFn& decide) = 0;
 
   virtual absl::StatusOr<std::optional<ClockRecord>> ReadClock(const std::string& clock_id) = 0;
   // Clocks of a partition that will fire, with their due time in ms, by due time; a page.
-  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> DueClocks(int32_t partition, size_t offset,
-                                                                                  size_t limit) = 0;
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> DueClocks(int32_t partition,
+                                                                                 size_t offset,
+                                                                                 size_t limit) = 0;
   // Open clocks of a department (ids), soonest deadline first.
-  virtual absl::StatusOr<std::vector<std::string>> DepartmentClocks(const std::string& dept, size_t limit) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> DepartmentClocks(const std::string& dept,
+                                                                    size_t limit) = 0;
   // Issued cards, newest first.
   virtual absl::StatusOr<std::vector<v1::Card>> RecentCards(size_t limit) = 0;
 
   // Partition leases (the owner fires the partition's clocks). Acquire takes a free lease or
   // extends the caller's own; false when another owner holds it.
-  virtual absl::StatusOr<bool> AcquireLease(int32_t partition, const std::string& owner, absl::Duration ttl) = 0;
+  virtual absl::StatusOr<bool> AcquireLease(int32_t partition, const std::string& owner,
+                                            absl::Duration ttl) = 0;
   // Drops the lease if `owner` holds it.
   virtual absl::Status ReleaseLease(int32_t partition, const std::string& owner) = 0;
   // A claim says "the consumer group gave me this partition": the lease holder, once it is no
@@ -98,18 +103,23 @@ class RedisSlaStore : public SlaStore {
       : redis_(redis), outbox_(outbox), applier_(applier) {}
 
   static std::string ClockKey(const std::string& clock_id) { return "sla:c:" + clock_id; }
-  static std::string LeaseKey(int32_t partition) { return "sla:lease:" + std::to_string(partition); }
+  static std::string LeaseKey(int32_t partition) {
+    return "sla:lease:" + std::to_string(partition);
+  }
 
   absl::StatusOr<bool> ApplyEvent(const std::string& event_id, const std::string& ticket_id,
                                   const ChangeFn& change) override;
-  absl::StatusOr<FireResult> Fire(const std::string& clock_id, int32_t partition, const std::string& owner,
-                                  const DecideFn& decide) override;
+  absl::StatusOr<FireResult> Fire(const std::string& clock_id, int32_t partition,
+                                  const std::string& owner, const DecideFn& decide) override;
   absl::StatusOr<std::optional<ClockRecord>> ReadClock(const std::string& clock_id) override;
-  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> DueClocks(int32_t partition, size_t offset,
-                                                                          size_t limit) override;
-  absl::StatusOr<std::vector<std::string>> DepartmentClocks(const std::string& dept, size_t limit) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> DueClocks(int32_t partition,
+                                                                         size_t offset,
+                                                                         size_t limit) override;
+  absl::StatusOr<std::vector<std::string>> DepartmentClocks(const std::string& dept,
+                                                            size_t limit) override;
   absl::StatusOr<std::vector<v1::Card>> RecentCards(size_t limit) override;
-  absl::StatusOr<bool> AcquireLease(int32_t partition, const std::string& owner, absl::Duration ttl) override;
+  absl::StatusOr<bool> AcquireLease(int32_t partition, const std::string& owner,
+                                    absl::Duration ttl) override;
   absl::Status ReleaseLease(int32_t partition, const std::string& owner) override;
   absl::Status Claim(int32_t partition, const std::string& owner, absl::Duration ttl) override;
   absl::StatusOr<std::string> Claimant(int32_t partition) override;

@@ -1,12 +1,13 @@
 // SlaEngine's scheduling, firing and partition leases against the in-memory store and a fake
 // clock (the Redis store itself is covered by sla_integration_test).
+#include "services/sla_timer/sla_engine.h"
+
 #include <prometheus/registry.h>
 
 #include <catch2/catch.hpp>
 
 #include "services/common/events.h"
 #include "services/common/time_proto.h"
-#include "services/sla_timer/sla_engine.h"
 #include "tests/support/fake_sla_store.h"
 
 using namespace hotline;
@@ -41,7 +42,8 @@ struct World {
     return std::make_unique<SlaEngine>(&store, policies.get(), o, &metrics, [this] { return now; });
   }
 
-  static absl::Status Dispatch(SlaEngine& e, const std::string& ticket, const std::string& dept, absl::Time at) {
+  static absl::Status Dispatch(SlaEngine& e, const std::string& ticket, const std::string& dept,
+                               absl::Time at) {
     auto ev = NewEnvelope("dispatch", ticket, 1);
     auto* d = ev.mutable_ticket_dispatched();
     d->set_ticket_id(ticket);
@@ -164,7 +166,8 @@ TEST_CASE("engine: a revoked partition keeps firing until another instance claim
   CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == ids.size());
 }
 
-TEST_CASE("engine: an instance whose lease was taken cannot fire (the fence), and drops the partition") {
+TEST_CASE(
+    "engine: an instance whose lease was taken cannot fire (the fence), and drops the partition") {
   World w;
   auto a = w.Engine("a");
   a->OnAssigned(kAssigned);
@@ -201,7 +204,7 @@ TEST_CASE("engine: store unreachable while firing: retried, fired once when it i
   w.store.SetUnavailable(true);
   CHECK(w.RunUntil(*a, kT0 + absl::Seconds(51)) == 0);
   CHECK(a->scheduled() == 2);  // kept, due again a second later
-  a->MaintainLeases();  // a failed renewal does not drop the partition
+  a->MaintainLeases();         // a failed renewal does not drop the partition
   CHECK(a->OwnedPartitions() == std::set<int32_t>{kPartition});
   w.store.SetUnavailable(false);
   CHECK(w.RunUntil(*a, kT0 + absl::Seconds(53)) == 1);

@@ -1,9 +1,10 @@
 // The SLA rules without Redis: event → clock transitions, due points, the card rule.
+#include "services/sla_timer/sla_rules.h"
+
 #include <catch2/catch.hpp>
 
 #include "services/common/events.h"
 #include "services/common/time_proto.h"
-#include "services/sla_timer/sla_rules.h"
 
 using namespace hotline;
 using namespace hotline::sla;
@@ -30,7 +31,8 @@ struct Rules {
   TicketClockPair clocks;
 
   // Applies `e` at `now` and keeps the result as the stored state, like the engine does.
-  std::vector<ClockRecord> Apply(const v1::EventEnvelope& e, absl::Time now, int32_t partition = 3) {
+  std::vector<ClockRecord> Apply(const v1::EventEnvelope& e, absl::Time now,
+                                 int32_t partition = 3) {
     auto out = ClockTransitions(e, clocks, partition, now, *policies, calendars);
     for (const auto& c : out) (c.kind == v1::CLOCK_KIND_SIGN_FOR ? clocks.sign : clocks.done) = c;
     return out;
@@ -111,9 +113,10 @@ TEST_CASE("rules: accept stops sign-for only; reply stops both; a stopped clock 
 
 TEST_CASE("rules: returned, closed and withdrawn stop both clocks") {
   using Setter = std::function<void(v1::EventEnvelope&)>;
-  for (const Setter& set : {Setter([](v1::EventEnvelope& e) { e.mutable_ticket_returned()->set_ticket_id("t"); }),
-                            Setter([](v1::EventEnvelope& e) { e.mutable_ticket_closed()->set_ticket_id("t"); }),
-                            Setter([](v1::EventEnvelope& e) { e.mutable_ticket_withdrawn()->set_ticket_id("t"); })}) {
+  for (const Setter& set :
+       {Setter([](v1::EventEnvelope& e) { e.mutable_ticket_returned()->set_ticket_id("t"); }),
+        Setter([](v1::EventEnvelope& e) { e.mutable_ticket_closed()->set_ticket_id("t"); }),
+        Setter([](v1::EventEnvelope& e) { e.mutable_ticket_withdrawn()->set_ticket_id("t"); })}) {
     Rules r;
     r.Apply(Dispatched("t", "d", kT0), kT0);
     auto out = r.Apply(Event("t", set), kT0 + absl::Seconds(1));
@@ -123,23 +126,29 @@ TEST_CASE("rules: returned, closed and withdrawn stop both clocks") {
   }
 }
 
-TEST_CASE("rules: an extension request pauses completion, a refusal resumes it, a grant moves the deadline") {
+TEST_CASE(
+    "rules: an extension request pauses completion, a refusal resumes it, a grant moves the "
+    "deadline") {
   Rules r;
   r.Apply(Dispatched("t", "d", kT0), kT0);
   const ClockMath math(r.calendars.For("", "24x7"));
-  auto out = r.Apply(Event("t", [](v1::EventEnvelope& e) { e.mutable_extension_requested()->set_ticket_id("t"); }),
-                     kT0 + absl::Seconds(100));
+  auto out = r.Apply(
+      Event("t", [](v1::EventEnvelope& e) { e.mutable_extension_requested()->set_ticket_id("t"); }),
+      kT0 + absl::Seconds(100));
   REQUIRE(out.size() == 1);
   CHECK(r.clocks.done->state == v1::CLOCK_STATE_PAUSED);
   CHECK(math.NextFire(*r.clocks.done) == absl::InfiniteFuture());  // nothing fires while paused
   // Refused 50 s later: it resumes, and those 50 s did not count.
-  r.Apply(Event("t", [](v1::EventEnvelope& e) { e.mutable_extension_refused()->set_ticket_id("t"); }),
-          kT0 + absl::Seconds(150));
+  r.Apply(
+      Event("t", [](v1::EventEnvelope& e) { e.mutable_extension_refused()->set_ticket_id("t"); }),
+      kT0 + absl::Seconds(150));
   CHECK(r.clocks.done->state == v1::CLOCK_STATE_RUNNING);
   CHECK(math.Deadline(*r.clocks.done) == kT0 + absl::Seconds(1050));
   // A refusal of a clock that is not paused changes nothing.
-  CHECK(r.Apply(Event("t", [](v1::EventEnvelope& e) { e.mutable_extension_refused()->set_ticket_id("t"); }),
-                kT0 + absl::Seconds(160))
+  CHECK(r.Apply(
+             Event("t",
+                   [](v1::EventEnvelope& e) { e.mutable_extension_refused()->set_ticket_id("t"); }),
+             kT0 + absl::Seconds(160))
             .empty());
   // Granted: the deadline is the one granted.
   auto grant = Event("t", [](v1::EventEnvelope& e) {
@@ -189,8 +198,8 @@ TEST_CASE("rules: a point is due at its percent of the budget, once, and never e
   const ClockMath math = r.calendars.MathFor(c);
   const int64_t due = absl::ToUnixMillis(kT0 + absl::Seconds(50));
   CHECK(math.NextFire(c) == kT0 + absl::Seconds(50));
-  CHECK_FALSE(DuePoint(c, math, due, kT0 + absl::Seconds(49)));        // early
-  CHECK_FALSE(DuePoint(c, math, due - 1, kT0 + absl::Seconds(51)));    // a stale wheel entry
+  CHECK_FALSE(DuePoint(c, math, due, kT0 + absl::Seconds(49)));      // early
+  CHECK_FALSE(DuePoint(c, math, due - 1, kT0 + absl::Seconds(51)));  // a stale wheel entry
   REQUIRE(DuePoint(c, math, due, kT0 + absl::Seconds(51)) == std::optional<int>(50));
   auto ev = PointEvent(c, math, 50);
   REQUIRE(ev.has_sla_warning());
@@ -208,7 +217,9 @@ TEST_CASE("rules: a point is due at its percent of the budget, once, and never e
   CHECK_FALSE(DuePoint(c, math, due, kT0 + absl::Seconds(500)));
 }
 
-TEST_CASE("rules: a completion breach earns a yellow card; every Nth yellow in the window adds a red one") {
+TEST_CASE(
+    "rules: a completion breach earns a yellow card; every Nth yellow in the window adds a red "
+    "one") {
   Rules r;
   r.Apply(Dispatched("t", "d-roads", kT0), kT0);
   const ClockRecord& done = *r.clocks.done;
@@ -226,7 +237,7 @@ TEST_CASE("rules: a completion breach earns a yellow card; every Nth yellow in t
   REQUIRE(cards.size() == 2);
   CHECK(cards[1].color() == v1::CARD_COLOR_RED);
   CHECK(cards[1].card_id() != cards[0].card_id());
-  CHECK(CardsFor(done, 5, kT0, rule).size() == 2);  // the sixth
+  CHECK(CardsFor(done, 5, kT0, rule).size() == 2);                         // the sixth
   CHECK(CardsFor(done, 2, kT0, CardRule{0, absl::Hours(1)}).size() == 1);  // red cards off
   auto ev = CardEvent(cards[1], "t");
   CHECK(ev.key() == "t");  // travels with the ticket that earned it

@@ -28,7 +28,8 @@ void FakeSlaStore::WriteLocked(const StoredClock& s) {
   }
 }
 
-absl::StatusOr<bool> FakeSlaStore::ApplyEvent(const std::string& event_id, const std::string& ticket_id,
+absl::StatusOr<bool> FakeSlaStore::ApplyEvent(const std::string& event_id,
+                                              const std::string& ticket_id,
                                               const ChangeFn& change) {
   absl::MutexLock l(&mu_);
   if (auto s = Check(); !s.ok()) return s;
@@ -46,8 +47,10 @@ absl::StatusOr<bool> FakeSlaStore::ApplyEvent(const std::string& event_id, const
   return true;
 }
 
-absl::StatusOr<sla::SlaStore::FireResult> FakeSlaStore::Fire(const std::string& clock_id, int32_t partition,
-                                                             const std::string& owner, const DecideFn& decide) {
+absl::StatusOr<sla::SlaStore::FireResult> FakeSlaStore::Fire(const std::string& clock_id,
+                                                             int32_t partition,
+                                                             const std::string& owner,
+                                                             const DecideFn& decide) {
   absl::MutexLock l(&mu_);
   if (auto s = Check(); !s.ok()) return s;
   auto lease = leases_.find(partition);
@@ -82,18 +85,20 @@ absl::StatusOr<std::optional<ClockRecord>> FakeSlaStore::ReadClock(const std::st
   return std::optional<ClockRecord>(it->second);
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> FakeSlaStore::DueClocks(int32_t partition,
-                                                                                      size_t offset, size_t limit) {
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> FakeSlaStore::DueClocks(
+    int32_t partition, size_t offset, size_t limit) {
   absl::MutexLock l(&mu_);
   if (auto s = Check(); !s.ok()) return s;
   std::vector<std::pair<std::string, int64_t>> all(due_[partition].begin(), due_[partition].end());
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
   std::vector<std::pair<std::string, int64_t>> out;
   for (size_t i = offset; i < all.size() && out.size() < limit; ++i) out.push_back(all[i]);
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> FakeSlaStore::DepartmentClocks(const std::string& dept, size_t limit) {
+absl::StatusOr<std::vector<std::string>> FakeSlaStore::DepartmentClocks(const std::string& dept,
+                                                                        size_t limit) {
   absl::MutexLock l(&mu_);
   if (auto s = Check(); !s.ok()) return s;
   std::vector<std::pair<int64_t, std::string>> all;
@@ -110,7 +115,8 @@ absl::StatusOr<std::vector<v1::Card>> FakeSlaStore::RecentCards(size_t limit) {
   return std::vector<v1::Card>(cards_.begin(), cards_.begin() + std::min(limit, cards_.size()));
 }
 
-absl::StatusOr<bool> FakeSlaStore::AcquireLease(int32_t partition, const std::string& owner, absl::Duration) {
+absl::StatusOr<bool> FakeSlaStore::AcquireLease(int32_t partition, const std::string& owner,
+                                                absl::Duration) {
   absl::MutexLock l(&mu_);
   if (auto s = Check(); !s.ok()) return s;
   auto [it, inserted] = leases_.emplace(partition, owner);
