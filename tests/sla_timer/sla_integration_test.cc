@@ -302,6 +302,13 @@ TEST_CASE("broker down 30 s: clocks due meanwhile fire on time into the outbox, 
     std::this_thread::sleep_for(50ms);
   }
   const absl::Time up_at = absl::Now();
+  // The outage did what it does in production: the group session timed out and the consumer
+  // lost its partitions, yet this instance kept every partition's lease (and fired, below).
+  CHECK(svc->Log().find("\"msg\":\"partitions revoked\"") != std::string::npos);
+  int rc = 0;
+  std::string m = Run("curl -s http://127.0.0.1:" + std::to_string(svc->metrics_port()) + "/metrics", &rc);
+  CHECK(rc == 0);
+  CHECK(m.find("hotline_sla_owned_partitions 6") != std::string::npos);
   s.broker.Up();
 
   // Every point due between "the group session surely timed out" and the broker's return was in
