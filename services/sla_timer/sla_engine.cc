@@ -274,8 +274,18 @@ absl::StatusOr<std::optional<ClockRecord>> SlaEngine::Fire(const std::string& cl
   };
   auto r = store_->Fire(clock_id, partition, opts_.owner, decide);
   if (!r.ok()) return r.status();
-  if (*r == SlaStore::FireResult::kNotOwner) {
-    // Fenced: another instance holds the partition now (or our lease lapsed). It fires this clock.
+  if (*r == SlaStore::FireResult::kLeaseLapsed) {
+    // Our lease ran out (renewals late: a stall, Redis slow) but nobody took the partition: take
+    // it again rather than drop clocks that are due now. If someone is quicker, the fence holds.
+    auto again = store_->AcquireLease(partition, opts_.owner, opts_.lease_ttl);
+    if (again.ok() && *again) {
+      LogWarn("SLA partition lease had lapsed; taken again", {{"partition", P(partition)}});
+      r = store_->Fire(clock_id, partition, opts_.owner, decide);
+      if (!r.ok()) return r.status();
+    }
+  }
+  if (*r == SlaStore::FireResult::kNotOwner || *r == SlaStore::FireResult::kLeaseLapsed) {
+    // Fenced: another instance holds the partition now. It fires this clock.
     Unload(partition, "lease lost while firing");
     return std::optional<ClockRecord>();
   }

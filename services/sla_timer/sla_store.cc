@@ -116,7 +116,7 @@ absl::StatusOr<SlaStore::FireResult> RedisSlaStore::Fire(const std::string& cloc
     auto lease = read({"GET", LeaseKey(partition)});
     if (!lease.ok()) return lease.status();
     if (lease->IsNil() || lease->str != owner) {
-      result = FireResult::kNotOwner;
+      result = lease->IsNil() ? FireResult::kLeaseLapsed : FireResult::kNotOwner;
       return std::vector<RedisCommand>{};
     }
     auto cur = ReadClockWith(read, clock_id);

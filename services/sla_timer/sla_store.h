@@ -55,7 +55,9 @@ class SlaStore {
   // due), and commits it only while `owner` holds the lease of `partition` — checked inside the
   // same transaction, so an instance whose partition was taken over cannot fire a clock the new
   // owner fires too. `yellows(dept, since)` counts a department's yellow cards since a time.
-  enum class FireResult { kCommitted, kNothingDue, kNotOwner };
+  // kLeaseLapsed: nobody holds the lease (ours expired and no one took it); kNotOwner: someone
+  // else holds it.
+  enum class FireResult { kCommitted, kNothingDue, kLeaseLapsed, kNotOwner };
   using YellowCount =
       std::function<absl::StatusOr<int64_t>(const std::string& dept, absl::Time since)>;
   using DecideFn = std::function<absl::StatusOr<std::optional<FireCommit>>(const ClockRecord&,

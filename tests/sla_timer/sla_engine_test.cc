@@ -210,3 +210,14 @@ TEST_CASE("engine: store unreachable while firing: retried, fired once when it i
   CHECK(w.RunUntil(*a, kT0 + absl::Seconds(53)) == 1);
   CHECK(w.store.Outbox().size() == 1);
 }
+
+TEST_CASE("engine: a lease that lapsed without a successor is taken again and the point fires") {
+  World w;
+  auto a = w.Engine("a");
+  a->OnAssigned(kAssigned);
+  REQUIRE(w.Dispatch(*a, "t1", "d", kT0).ok());
+  w.store.ExpireLease(kPartition);  // renewals were late (a stall), nobody took it meanwhile
+  CHECK(w.RunUntil(*a, kT0 + absl::Seconds(51)) == 1);
+  CHECK(w.store.LeaseHolder(kPartition) == "a");
+  CHECK(a->OwnedPartitions() == std::set<int32_t>{kPartition});
+}

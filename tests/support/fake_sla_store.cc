@@ -54,7 +54,8 @@ absl::StatusOr<sla::SlaStore::FireResult> FakeSlaStore::Fire(const std::string& 
   absl::MutexLock l(&mu_);
   if (auto s = Check(); !s.ok()) return s;
   auto lease = leases_.find(partition);
-  if (lease == leases_.end() || lease->second != owner) return FireResult::kNotOwner;
+  if (lease == leases_.end()) return FireResult::kLeaseLapsed;
+  if (lease->second != owner) return FireResult::kNotOwner;
   auto it = clocks_.find(clock_id);
   if (it == clocks_.end()) return FireResult::kNothingDue;
   YellowCount yellows = [&](const std::string& dept, absl::Time since) -> absl::StatusOr<int64_t> {
