@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <memory>
 
 #include "services/common/events.h"
@@ -29,6 +31,9 @@ int main() {
     hotline::LogInfo("SLA calendars and policies loaded",
                      {{"calendars", std::to_string(s.config.options.calendars.size())},
                       {"default", s.config.options.default_calendar}});
+    // Unique per process: a restarted instance is a new owner and waits for its predecessor's
+    // leases to expire rather than firing alongside a process that may still be alive.
+    s.config.options.owner = ctx.config.instance_id + ":" + std::to_string(getpid());
     s.metrics = std::make_unique<SlaMetrics>(ctx.metrics->registry());
     s.engine = std::make_unique<SlaEngine>(ctx.redis, ctx.outbox, ctx.applier, s.config.policies.get(),
                                            s.config.options, s.metrics.get());

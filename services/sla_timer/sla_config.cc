@@ -60,6 +60,10 @@ absl::StatusOr<SlaConfig> LoadSlaConfig(const EnvReader& env) {
   auto tick = env.Int("SLA_TICK_MS", 10, 1, 1000);
   if (!tick.ok()) return tick.status();
   c.options.tick_ms = *tick;
+  // Failover time after a crash; renewals every third of it must reach Redis in time.
+  auto lease = env.Int("SLA_LEASE_TTL_MS", 10000, 1000, 600000);
+  if (!lease.ok()) return lease.status();
+  c.options.lease_ttl = absl::Milliseconds(*lease);
   return c;
 }
 

@@ -4,6 +4,11 @@ namespace hotline::sla {
 
 SlaMetrics::SlaMetrics(prometheus::Registry& r)
     : active_(&prometheus::BuildGauge().Name("hotline_sla_active_clocks").Help("SLA clocks scheduled in this instance").Register(r).Add({})),
+      owned_(&prometheus::BuildGauge()
+                  .Name("hotline_sla_owned_partitions")
+                  .Help("Partition leases this instance holds: it fires their clocks")
+                  .Register(r)
+                  .Add({})),
       warnings_(prometheus::BuildCounter().Name("hotline_sla_warnings_total").Help("SLA warnings fired").Register(r)),
       breaches_(prometheus::BuildCounter().Name("hotline_sla_breaches_total").Help("SLA deadlines breached").Register(r)),
       cards_(prometheus::BuildCounter().Name("hotline_sla_cards_total").Help("Yellow and red cards issued").Register(r)),

@@ -14,6 +14,7 @@
 #include "hotline/v1/sla_timer.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/kafka_producer.h"
+#include "services/common/redis_client.h"
 #include "tests/support/kafka_reader.h"
 #include "tests/support/service_process.h"
 
@@ -28,12 +29,14 @@ namespace {
 constexpr char kPolicies[] = "*\turgent\t2s\t4s\tcalendar\t50,75,90\n*\tnormal\t3s\t6s\tcalendar\t50,75,90\n";
 
 struct Stack {
+  explicit Stack(std::string policy_rows = kPolicies) : policy_rows(std::move(policy_rows)) {}
+  std::string policy_rows;
   TempDir dir;
   RedisServer redis;
   DevBroker broker{6};
   std::string policies = [this] {
     std::string p = dir.path() + "/policies.tsv";
-    std::ofstream(p) << kPolicies;
+    std::ofstream(p) << policy_rows;
     return p;
   }();
   std::string departments = [this] {
@@ -43,7 +46,9 @@ struct Stack {
   }();
   std::vector<std::string> env = {"SLA_POLICIES=" + policies,
                                   "SLA_CALENDARS_DIR=" HOTLINE_REPO_DIR "/deploy/sla/calendars",
-                                  "SLA_DEPARTMENTS=" + departments, "SLA_RED_CARD_YELLOWS=2"};
+                                  "SLA_DEPARTMENTS=" + departments, "SLA_RED_CARD_YELLOWS=2",
+                                  // A killed instance's partitions wait this long for a new owner.
+                                  "SLA_LEASE_TTL_MS=3000"};
   std::unique_ptr<KafkaProducer> producer = [this] {
     KafkaProducerOptions o;
     o.brokers = broker.bootstrap();
@@ -261,4 +266,75 @@ TEST_CASE("two instances share the partitions; the survivor takes over the other
   // b loaded clocks that a had created: some "SLA clocks loaded" line of b counts a non-zero number.
   std::regex loaded("\"msg\":\"SLA clocks loaded\".*\"clocks\":\"[1-9]");
   CHECK(std::regex_search(b->Log(), loaded));
+}
+
+TEST_CASE("broker down 30 s: clocks due meanwhile fire on time into the outbox, then reach the topic once") {
+  // Sign for within 20 s, complete within 40 s: with the broker down from ~1 s to ~31 s after
+  // dispatch, 50/75/90/100 % of the sign-for clock and 50/75 % of the completion clock fall due
+  // during the outage, long after the consumer group's session (6 s) has timed out.
+  Stack s("*\tnormal\t20s\t40s\tcalendar\t50,75,90\n");
+  auto svc = s.Start();
+  RedisClient redis(*ParseRedisUrl(s.redis.url()));
+  std::vector<std::string> tickets;
+  for (int i = 0; i < 4; ++i) tickets.push_back(s.Dispatch("d-" + std::to_string(i)));
+  // The clocks exist (the consumer handled every dispatch) before Kafka goes away.
+  REQUIRE(WaitFor([&] {
+    for (const auto& t : tickets) {
+      auto r = redis.Command({"EXISTS", "sla:c:" + t + ":2"});
+      if (!r.ok() || r->integer != 1) return false;
+    }
+    return true;
+  }, 10s));
+  const absl::Time down_at = absl::Now();
+  s.broker.Down();
+  // Watch the outbox (Kafka is away, so the events stay there): when did each event appear?
+  std::map<std::string, absl::Time> seen;  // event id → first seen
+  std::map<std::string, v1::EventEnvelope> by_id;
+  while (absl::Now() < down_at + absl::Seconds(30)) {
+    auto r = redis.Command({"LRANGE", "sla_timer:outbox", "0", "-1"});
+    REQUIRE(r.ok());
+    const absl::Time now = absl::Now();
+    for (const auto& el : r->elements) {
+      v1::EventEnvelope e;
+      REQUIRE(e.ParseFromString(el.str));
+      if (seen.emplace(e.event_id(), now).second) by_id[e.event_id()] = e;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  const absl::Time up_at = absl::Now();
+  // The outage did what it does in production: the group session timed out and the consumer
+  // lost its partitions, yet this instance kept every partition's lease (and fired, below).
+  CHECK(svc->Log().find("\"msg\":\"partitions revoked\"") != std::string::npos);
+  int rc = 0;
+  std::string m = Run("curl -s http://127.0.0.1:" + std::to_string(svc->metrics_port()) + "/metrics", &rc);
+  CHECK(rc == 0);
+  CHECK(m.find("hotline_sla_owned_partitions 6") != std::string::npos);
+  s.broker.Up();
+
+  // Every point due between "the group session surely timed out" and the broker's return was in
+  // the outbox within 2 s of its due time (due = deadline − (100 − percent) % of the budget).
+  int checked = 0;
+  double worst = 0;
+  for (const auto& [id, e] : by_id) {
+    Point p = PointOf(e);
+    if (p.percent < 0) continue;
+    const auto& deadline = e.has_sla_warning() ? e.sla_warning().deadline() : e.sla_breached().deadline();
+    const absl::Duration budget = absl::Seconds(p.clock == v1::CLOCK_KIND_SIGN_FOR ? 20 : 40);
+    const absl::Time due = absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(deadline)) -
+                           budget * (100 - p.percent) / 100;
+    if (due < down_at + absl::Seconds(7) || due > up_at - absl::Seconds(2)) continue;
+    const double lag = absl::ToDoubleSeconds(seen.at(id) - due);
+    INFO("ticket " << p.ticket << " clock " << p.clock << " point " << p.percent << " lag " << lag << " s");
+    CHECK(lag < 2.0);
+    worst = std::max(worst, lag);
+    ++checked;
+  }
+  // Per ticket: sign-for 50 (10 s), 75, 90, 100 and completion 50 (20 s), 75 (30 s, maybe past the window).
+  CHECK(checked >= static_cast<int>(tickets.size()) * 5);
+  std::cout << "broker outage: " << checked << " points due during the outage, worst outbox lag " << worst
+            << " s" << std::endl;
+
+  // Back online: every point of every ticket reaches the topic, each with one event id.
+  auto events = s.SlaEvents(tickets.size() * 8, 60s);
+  CheckExactlyOnce(events, tickets);
 }
