@@ -4,7 +4,8 @@ namespace hotline::analytics {
 
 const ApiPolicy& AnalyticsApi() {
   static const ApiPolicy* const kPolicy = [] {
-    const std::set<Role> readers = {Role::kAnalyst, Role::kSupervisor, Role::kDispatcher, Role::kService};
+    const std::set<Role> readers = {Role::kAnalyst, Role::kSupervisor, Role::kDispatcher,
+                                    Role::kService};
     auto* p = new ApiPolicy();
     p->methods = {
         {"AnalyticsService/GetOverview", {readers}},

@@ -83,9 +83,9 @@ absl::StatusOr<Access> CheckAccess(const ApiPolicy& policy, const std::string& m
   if (!rule.roles.count(principal.role)) {
     std::vector<std::string> names;
     for (Role r : rule.roles) names.push_back(RoleName(r));
-    return absl::PermissionDeniedError(absl::StrCat("role '", RoleName(principal.role),
-                                                    "' may not call ", method, " (allowed: ",
-                                                    absl::StrJoin(names, ", "), ")"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("role '", RoleName(principal.role), "' may not call ", method,
+                     " (allowed: ", absl::StrJoin(names, ", "), ")"));
   }
   Access a;
   a.principal = principal;
@@ -93,8 +93,8 @@ absl::StatusOr<Access> CheckAccess(const ApiPolicy& policy, const std::string& m
   const std::string named = StringField(request, rule.department_field);
   if (principal.role == Role::kDepartment) {
     if (!named.empty() && named != principal.department) {
-      return absl::PermissionDeniedError(absl::StrCat("department ", principal.department,
-                                                      " may not act for department ", named));
+      return absl::PermissionDeniedError(
+          absl::StrCat("department ", principal.department, " may not act for department ", named));
     }
     a.department = principal.department;
   } else {

@@ -1,11 +1,11 @@
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstddef>
 #include <map>
 #include <set>
 #include <string>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/statusor.h"
 #include "services/common/auth.h"

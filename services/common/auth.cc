@@ -13,8 +13,9 @@ namespace hotline {
 namespace {
 
 const std::pair<const char*, Role> kRoles[] = {
-    {"channel", Role::kChannel},       {"call-taker", Role::kCallTaker}, {"dispatcher", Role::kDispatcher},
-    {"department", Role::kDepartment}, {"supervisor", Role::kSupervisor}, {"analyst", Role::kAnalyst},
+    {"channel", Role::kChannel},       {"call-taker", Role::kCallTaker},
+    {"dispatcher", Role::kDispatcher}, {"department", Role::kDepartment},
+    {"supervisor", Role::kSupervisor}, {"analyst", Role::kAnalyst},
     {"service", Role::kService}};
 
 }  // namespace
@@ -40,12 +41,14 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromEnv(const EnvR
   if (!path->empty()) return FromFile(*path);
   if (*disabled) return Disabled();
   return absl::InvalidArgumentError(
-      "HOTLINE_AUTH_TOKENS_FILE: is required (or set HOTLINE_AUTH_DISABLED=1 for development only)");
+      "HOTLINE_AUTH_TOKENS_FILE: is required (or set HOTLINE_AUTH_DISABLED=1 for development "
+      "only)");
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("HOTLINE_AUTH_TOKENS_FILE: cannot open ", path));
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat("HOTLINE_AUTH_TOKENS_FILE: cannot open ", path));
   auto a = std::make_unique<Authenticator>();
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
@@ -53,7 +56,8 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(const std
     if (t.empty() || t[0] == '#') continue;
     std::vector<std::string> f = absl::StrSplit(t, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     auto bad = [&](const std::string& why) {
-      return absl::InvalidArgumentError(absl::StrCat("HOTLINE_AUTH_TOKENS_FILE: ", path, ":", n, ": ", why));
+      return absl::InvalidArgumentError(
+          absl::StrCat("HOTLINE_AUTH_TOKENS_FILE: ", path, ":", n, ": ", why));
     };
     if (f.size() < 2) return bad("expected '<token> <role> [department] [name]'");
     if (f[0].size() < 16) return bad("tokens must be at least 16 characters");
@@ -87,13 +91,15 @@ absl::StatusOr<Principal> Authenticator::AuthenticateToken(const std::string& he
   // Compare every token in constant time, so timing does not reveal a prefix.
   const Principal* found = nullptr;
   for (const auto& [t, p] : tokens_) {
-    if (t.size() == token.size() && CRYPTO_memcmp(t.data(), token.data(), t.size()) == 0) found = &p;
+    if (t.size() == token.size() && CRYPTO_memcmp(t.data(), token.data(), t.size()) == 0)
+      found = &p;
   }
   if (!found) return absl::UnauthenticatedError("authorization: unknown token");
   return *found;
 }
 
-absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::CallbackServerContext* ctx) const {
+absl::StatusOr<Principal> Authenticator::Authenticate(
+    const grpc::CallbackServerContext* ctx) const {
   if (disabled_) return AuthenticateToken("");
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
@@ -113,18 +119,20 @@ absl::Status Authenticator::Require(const Principal& p, std::set<Role> roles) {
   if (roles.count(p.role)) return absl::OkStatus();
   std::vector<std::string> names;
   for (Role r : roles) names.push_back(RoleName(r));
-  return absl::PermissionDeniedError(absl::StrCat("role '", RoleName(p.role), "' may not do this (needs ",
-                                                  absl::StrJoin(names, " or "), ")"));
+  return absl::PermissionDeniedError(absl::StrCat(
+      "role '", RoleName(p.role), "' may not do this (needs ", absl::StrJoin(names, " or "), ")"));
 }
 
 absl::Status Authenticator::RequireDepartment(const Principal& p, const std::string& department) {
-  if (p.role == Role::kDispatcher || p.role == Role::kSupervisor || p.role == Role::kService) return absl::OkStatus();
+  if (p.role == Role::kDispatcher || p.role == Role::kSupervisor || p.role == Role::kService)
+    return absl::OkStatus();
   if (p.role == Role::kDepartment && p.department == department) return absl::OkStatus();
   if (p.role == Role::kDepartment) {
     return absl::PermissionDeniedError(
         absl::StrCat("department ", p.department, " may not act for department ", department));
   }
-  return absl::PermissionDeniedError(absl::StrCat("role '", RoleName(p.role), "' may not act for a department"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("role '", RoleName(p.role), "' may not act for a department"));
 }
 
 }  // namespace hotline

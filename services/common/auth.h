@@ -1,12 +1,12 @@
 #pragma once
 
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
-
-#include <grpcpp/support/server_callback.h>
-#include <grpcpp/server_context.h>
 
 #include "absl/status/statusor.h"
 #include "services/common/config.h"
@@ -41,7 +41,8 @@ class Authenticator {
   absl::StatusOr<Principal> Authenticate(const grpc::CallbackServerContext* ctx) const;
   absl::StatusOr<Principal> AuthenticateToken(const std::string& authorization_header) const;
   // Authenticate, then Require: the caller if it has one of `roles`.
-  absl::StatusOr<Principal> Authorize(const grpc::CallbackServerContext* ctx, std::set<Role> roles) const;
+  absl::StatusOr<Principal> Authorize(const grpc::CallbackServerContext* ctx,
+                                      std::set<Role> roles) const;
   // PERMISSION_DENIED unless the principal has one of `roles`.
   static absl::Status Require(const Principal& p, std::set<Role> roles);
   // For department actions: a department may act only as itself; dispatchers, supervisors and

@@ -20,6 +20,12 @@ absl::StatusOr<std::string> EnvReader::String(const std::string& name,
   return std::string(v);
 }
 
+absl::StatusOr<std::string> EnvReader::StringOrEmpty(const std::string& name,
+                                                     const std::string& fallback) const {
+  const char* v = lookup_(name);
+  return v == nullptr ? fallback : std::string(v);
+}
+
 absl::StatusOr<std::string> EnvReader::RequiredString(const std::string& name) const {
   const char* v = lookup_(name);
   if (v == nullptr || *v == '\0') {
@@ -49,7 +55,8 @@ absl::StatusOr<bool> EnvReader::Bool(const std::string& name, bool fallback) con
   std::string s = absl::AsciiStrToLower(v);
   if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
   if (s == "0" || s == "false" || s == "no" || s == "off") return false;
-  return absl::InvalidArgumentError(absl::StrCat(name, ": '", v, "' is not a boolean (true/false)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": '", v, "' is not a boolean (true/false)"));
 }
 
 absl::StatusOr<std::string> EnvReader::Address(const std::string& name,
@@ -58,8 +65,8 @@ absl::StatusOr<std::string> EnvReader::Address(const std::string& name,
   if (!s.ok()) return s.status();
   auto colon = s->rfind(':');
   int64_t port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(s->substr(colon + 1), &port) || port < 0 || port > 65535) {
+  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(s->substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": '", *s, "' is not a host:port address"));
   }

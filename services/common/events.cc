@@ -1,20 +1,18 @@
 #include "services/common/events.h"
 
-#include "services/common/log.h"
-
-#include "absl/strings/ascii.h"
-
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/log.h"
 
 namespace hotline {
 
 const std::vector<std::string>& AllTopics() {
-  static const auto* topics = new std::vector<std::string>{
-      kTicketsTopic, kCallsTopic, kSlaTopic, kSurveysTopic, kDeadLetterTopic};
+  static const auto* topics = new std::vector<std::string>{kTicketsTopic, kCallsTopic, kSlaTopic,
+                                                           kSurveysTopic, kDeadLetterTopic};
   return *topics;
 }
 

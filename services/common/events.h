@@ -30,6 +30,7 @@ std::string NewUuid();
 
 // An enum value's name without its prefix, lower-cased, for labels and tables:
 // ("CHANNEL_WECHAT", 8) → "wechat"; `fallback` when nothing follows the prefix.
-std::string EnumLabel(const std::string& name, size_t prefix, const std::string& fallback = "unspecified");
+std::string EnumLabel(const std::string& name, size_t prefix,
+                      const std::string& fallback = "unspecified");
 
 }  // namespace hotline

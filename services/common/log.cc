@@ -25,10 +25,14 @@ LogState& State() {
 
 const char* LevelName(LogLevel l) {
   switch (l) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -57,11 +61,21 @@ std::string JsonEscape(absl::string_view s) {
   out.reserve(s.size() + 2);
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -115,7 +129,8 @@ std::string FormatLogLine(absl::string_view ts, LogLevel level, absl::string_vie
                                   "\",\"service\":\"", JsonEscape(service), "\"");
   if (!instance.empty()) absl::StrAppend(&line, ",\"instance\":\"", JsonEscape(instance), "\"");
   absl::StrAppend(&line, ",\"msg\":\"", JsonEscape(msg), "\"");
-  if (!current_trace.empty()) absl::StrAppend(&line, ",\"trace\":\"", JsonEscape(current_trace), "\"");
+  if (!current_trace.empty())
+    absl::StrAppend(&line, ",\"trace\":\"", JsonEscape(current_trace), "\"");
   for (const auto& [k, v] : fields) {
     absl::StrAppend(&line, ",\"", JsonEscape(k), "\":\"", JsonEscape(v), "\"");
   }
@@ -152,7 +167,11 @@ std::string MaskName(absl::string_view name) {
   if (name.empty()) return "";
   // Length of the first UTF-8 code point.
   unsigned char c = static_cast<unsigned char>(name[0]);
-  size_t first = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+  size_t first = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 1;
   if (first > name.size()) first = name.size();
   size_t rest = 0;
   for (size_t i = first; i < name.size(); ++i) {
@@ -176,7 +195,8 @@ std::string RedactPhones(absl::string_view text) {
       if (IsDigit(text[j])) {
         ++ndigits;
         ++j;
-      } else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.size() && IsDigit(text[j + 1])) {
+      } else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.size() &&
+                 IsDigit(text[j + 1])) {
         ++j;
       } else {
         break;

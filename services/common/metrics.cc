@@ -19,8 +19,8 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& servi
   try {  // prometheus-cpp (civetweb) reports a port it cannot bind by throwing
     m->exposer_ = std::make_unique<prometheus::Exposer>(addr, 2 /*threads*/);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("HOTLINE_METRICS_ADDR: cannot serve on ", addr,
-                                               ": ", e.what()));
+    return absl::UnavailableError(
+        absl::StrCat("HOTLINE_METRICS_ADDR: cannot serve on ", addr, ": ", e.what()));
   }
   m->exposer_->RegisterCollectable(m->registry_);
   auto ports = m->exposer_->GetListeningPorts();
@@ -35,8 +35,9 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& servi
       .Set(1);
   m->consumed_ = &prometheus::BuildCounter()
                       .Name("hotline_events_consumed_total")
-                      .Help("Kafka events handled, by topic and outcome "
-                            "(applied, dead_lettered, retried)")
+                      .Help(
+                          "Kafka events handled, by topic and outcome "
+                          "(applied, dead_lettered, retried)")
                       .Register(r);
   auto& outbox = prometheus::BuildCounter()
                      .Name("hotline_outbox_events_total")

@@ -47,7 +47,8 @@ RedisReply Copy(const redisReply* r) {
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(const std::string& url) {
   const std::string scheme = "redis://";
   if (url.rfind(scheme, 0) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("REDIS_URL: '", url, "' must start with redis://"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("REDIS_URL: '", url, "' must start with redis://"));
   }
   RedisEndpoint ep;
   std::string rest = url.substr(scheme.size());
@@ -62,14 +63,16 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(const std::string& url) {
   if (slash != std::string::npos) {
     std::string db = rest.substr(slash + 1);
     if (!db.empty() && (!absl::SimpleAtoi(db, &ep.db) || ep.db < 0)) {
-      return absl::InvalidArgumentError(absl::StrCat("REDIS_URL: database '", db, "' is not a number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("REDIS_URL: database '", db, "' is not a number"));
     }
     rest = rest.substr(0, slash);
   }
   auto colon = rest.rfind(':');
   if (colon != std::string::npos) {
     if (!absl::SimpleAtoi(rest.substr(colon + 1), &ep.port) || ep.port <= 0 || ep.port > 65535) {
-      return absl::InvalidArgumentError(absl::StrCat("REDIS_URL: port in '", url, "' is not valid"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("REDIS_URL: port in '", url, "' is not valid"));
     }
     rest = rest.substr(0, colon);
   }
@@ -126,7 +129,8 @@ absl::Status RedisClient::EnsureConnected(Conn& conn) {
   redisContext* c = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
   auto fail = [&](const std::string& why) {
     if (c != nullptr) redisFree(c);
-    conn.backoff = std::min(kMaxBackoff, conn.backoff.count() == 0 ? kMinBackoff : conn.backoff * 2);
+    conn.backoff =
+        std::min(kMaxBackoff, conn.backoff.count() == 0 ? kMinBackoff : conn.backoff * 2);
     conn.next_attempt = now + conn.backoff;
     return absl::UnavailableError(
         absl::StrCat("redis ", endpoint_.host, ":", endpoint_.port, " unreachable: ", why));

@@ -20,8 +20,8 @@ namespace hotline {
 struct RedisReply {
   enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
   Type type = Type::kNil;
-  std::string str;      // kString and kStatus
-  int64_t integer = 0;  // kInteger
+  std::string str;                   // kString and kStatus
+  int64_t integer = 0;               // kInteger
   std::vector<RedisReply> elements;  // kArray
 
   bool IsNil() const { return type == Type::kNil; }
@@ -72,7 +72,7 @@ class RedisClient {
 
   absl::Status Ping();
 
- size_t pool_size() const { return conns_.size(); }
+  size_t pool_size() const { return conns_.size(); }
 
  private:
   struct Conn {
@@ -85,7 +85,8 @@ class RedisClient {
   std::unique_lock<std::mutex> Acquire(Conn** conn);
   absl::Status EnsureConnected(Conn& c);
   absl::StatusOr<RedisReply> CommandOn(Conn& c, const RedisCommand& cmd);
-  absl::StatusOr<std::vector<RedisReply>> PipelineOn(Conn& c, const std::vector<RedisCommand>& cmds);
+  absl::StatusOr<std::vector<RedisReply>> PipelineOn(Conn& c,
+                                                     const std::vector<RedisCommand>& cmds);
   static void Drop(Conn& c);
 
   RedisEndpoint endpoint_;

@@ -19,24 +19,42 @@ constexpr uint64_t kMaxOffset = 100'000'000;
 
 const char* CodeName(absl::StatusCode c) {
   switch (c) {
-    case absl::StatusCode::kOk: return "OK";
-    case absl::StatusCode::kCancelled: return "CANCELLED";
-    case absl::StatusCode::kUnknown: return "UNKNOWN";
-    case absl::StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case absl::StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case absl::StatusCode::kNotFound: return "NOT_FOUND";
-    case absl::StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case absl::StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case absl::StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case absl::StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case absl::StatusCode::kAborted: return "ABORTED";
-    case absl::StatusCode::kOutOfRange: return "OUT_OF_RANGE";
-    case absl::StatusCode::kUnimplemented: return "UNIMPLEMENTED";
-    case absl::StatusCode::kInternal: return "INTERNAL";
-    case absl::StatusCode::kUnavailable: return "UNAVAILABLE";
-    case absl::StatusCode::kDataLoss: return "DATA_LOSS";
-    case absl::StatusCode::kUnauthenticated: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
+    case absl::StatusCode::kOk:
+      return "OK";
+    case absl::StatusCode::kCancelled:
+      return "CANCELLED";
+    case absl::StatusCode::kUnknown:
+      return "UNKNOWN";
+    case absl::StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case absl::StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case absl::StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case absl::StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case absl::StatusCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case absl::StatusCode::kAborted:
+      return "ABORTED";
+    case absl::StatusCode::kOutOfRange:
+      return "OUT_OF_RANGE";
+    case absl::StatusCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case absl::StatusCode::kInternal:
+      return "INTERNAL";
+    case absl::StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case absl::StatusCode::kDataLoss:
+      return "DATA_LOSS";
+    case absl::StatusCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -67,8 +85,7 @@ absl::StatusOr<Page> ReadPage(const v1::PageRequest& page, size_t default_size, 
                                  : std::min(static_cast<size_t>(page.page_size()), max_size);
   if (page.page_token().empty()) return p;
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(page.page_token(), &raw) ||
-      raw.rfind(kPagePrefix, 0) != 0 ||
+  if (!absl::WebSafeBase64Unescape(page.page_token(), &raw) || raw.rfind(kPagePrefix, 0) != 0 ||
       !absl::SimpleAtoi(absl::string_view(raw).substr(sizeof(kPagePrefix) - 1), &p.offset) ||
       p.offset > kMaxOffset) {
     return absl::InvalidArgumentError("page.page_token: not a token this API issued");
@@ -84,8 +101,9 @@ grpc::Status ClientStatus(const absl::Status& s, const std::string& request_id) 
   if (s.ok()) return grpc::Status::OK;
   auto code = static_cast<grpc::StatusCode>(s.code());
   if (s.code() == absl::StatusCode::kUnavailable) {
-    return grpc::Status(code, absl::StrCat("service temporarily unavailable; retry later (request id ",
-                                           request_id, ")"));
+    return grpc::Status(
+        code,
+        absl::StrCat("service temporarily unavailable; retry later (request id ", request_id, ")"));
   }
   if (IsBackendFailure(s.code())) {
     return grpc::Status(code, absl::StrCat("internal error (request id ", request_id, ")"));
@@ -109,11 +127,12 @@ RpcCore::RpcCore(const Authenticator* auth, prometheus::Registry& registry, RpcO
                   .Name("hotline_grpc_server_handling_seconds")
                   .Help("Time from a call's arrival to its status, by service and method")
                   .Register(registry);
-  rejected_busy_ = &prometheus::BuildCounter()
-                        .Name("hotline_grpc_server_rejected_busy_total")
-                        .Help("Calls refused with RESOURCE_EXHAUSTED because the handler queue was full")
-                        .Register(registry)
-                        .Add({});
+  rejected_busy_ =
+      &prometheus::BuildCounter()
+           .Name("hotline_grpc_server_rejected_busy_total")
+           .Help("Calls refused with RESOURCE_EXHAUSTED because the handler queue was full")
+           .Register(registry)
+           .Add({});
   executor_gauge_ = &prometheus::BuildGauge()
                          .Name("hotline_grpc_server_queued_calls")
                          .Help("Calls waiting for a handler worker")
@@ -153,7 +172,10 @@ grpc::Status RpcCore::Finished(const std::string& method, const Caller* caller,
   const std::string service = ServiceOf(method);
   const std::string name = method.substr(method.find('/') + 1);
   const std::string request_id = caller != nullptr ? caller->request_id : NewRequestId();
-  handled_->Add({{"grpc_service", service}, {"grpc_method", name}, {"grpc_code", CodeName(status.code())}})
+  handled_
+      ->Add({{"grpc_service", service},
+             {"grpc_method", name},
+             {"grpc_code", CodeName(status.code())}})
       .Increment();
   latency_
       ->Add({{"grpc_service", service}, {"grpc_method", name}},
@@ -178,14 +200,16 @@ grpc::Status RpcCore::Finished(const std::string& method, const Caller* caller,
                       {"request_id", request_id}});
   }
   if (!from_handler) {  // the gate's own refusals: their messages are ours, with no backend text
-    return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+    return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                        std::string(status.message()));
   }
   return ClientStatus(status, request_id);
 }
 
 grpc::ServerUnaryReactor* RpcCore::ParseOrRefuse(grpc::CallbackServerContext* ctx,
-                                                const std::string& method, const grpc::ByteBuffer* in,
-                                                google::protobuf::Message* req) {
+                                                 const std::string& method,
+                                                 const grpc::ByteBuffer* in,
+                                                 google::protobuf::Message* req) {
   absl::Status refused;
   if (auto p = auth_->Authenticate(ctx); !p.ok()) {
     refused = p.status();
@@ -201,7 +225,9 @@ grpc::ServerUnaryReactor* RpcCore::ParseOrRefuse(grpc::CallbackServerContext* ct
     }
   }
   if (refused.ok()) return nullptr;
-  started_->Add({{"grpc_service", ServiceOf(method)}, {"grpc_method", method.substr(method.find('/') + 1)}})
+  started_
+      ->Add({{"grpc_service", ServiceOf(method)},
+             {"grpc_method", method.substr(method.find('/') + 1)}})
       .Increment();
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(Finished(method, nullptr, nullptr, *req, refused, 0, /*from_handler=*/false));
@@ -216,7 +242,8 @@ void RpcCore::SerializeTo(const google::protobuf::Message& m, grpc::ByteBuffer* 
 
 grpc::ServerUnaryReactor* RpcCore::Unary(grpc::CallbackServerContext* ctx, const ApiPolicy& policy,
                                          const std::string& method,
-                                         const google::protobuf::Message& request, Handler handler) {
+                                         const google::protobuf::Message& request,
+                                         Handler handler) {
   const auto start = std::chrono::steady_clock::now();
   const std::string service = ServiceOf(method);
   started_->Add({{"grpc_service", service}, {"grpc_method", method.substr(method.find('/') + 1)}})
@@ -230,25 +257,27 @@ grpc::ServerUnaryReactor* RpcCore::Unary(grpc::CallbackServerContext* ctx, const
   auto caller = Admit(ctx, policy, method, request);
   if (!caller.ok()) {
     ScopedTrace trace(ValidTraceparent(Metadata(ctx, "traceparent")));
-    reactor->Finish(
-        Finished(method, nullptr, nullptr, request, caller.status(), elapsed(), /*from_handler=*/false));
+    reactor->Finish(Finished(method, nullptr, nullptr, request, caller.status(), elapsed(),
+                             /*from_handler=*/false));
     return reactor;
   }
   auto shared = std::make_shared<Caller>(std::move(*caller));
   const google::protobuf::Message* req = &request;  // lives until the reactor finishes
-  bool queued = executor_->TrySubmit([this, reactor, shared, rule, method, req,
-                                      handler = std::move(handler), elapsed] {
-    ScopedTrace trace(shared->traceparent);
-    absl::Status s = handler(*shared);
-    reactor->Finish(Finished(method, shared.get(), rule, *req, s, elapsed(), /*from_handler=*/true));
-  });
+  bool queued = executor_->TrySubmit(
+      [this, reactor, shared, rule, method, req, handler = std::move(handler), elapsed] {
+        ScopedTrace trace(shared->traceparent);
+        absl::Status s = handler(*shared);
+        reactor->Finish(
+            Finished(method, shared.get(), rule, *req, s, elapsed(), /*from_handler=*/true));
+      });
   executor_gauge_->Add({}).Set(static_cast<double>(executor_->queued()));
   if (!queued) {
     rejected_busy_->Increment();
-    reactor->Finish(Finished(method, shared.get(), nullptr, request,
-                             absl::ResourceExhaustedError("server busy: too many calls in progress; "
-                                                          "retry with backoff"),
-                             elapsed(), /*from_handler=*/false));
+    reactor->Finish(
+        Finished(method, shared.get(), nullptr, request,
+                 absl::ResourceExhaustedError("server busy: too many calls in progress; "
+                                              "retry with backoff"),
+                 elapsed(), /*from_handler=*/false));
   }
   return reactor;
 }

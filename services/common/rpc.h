@@ -1,15 +1,15 @@
 #pragma once
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/message.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/server_callback_handlers.h>
 
 #include "absl/status/statusor.h"
 #include "hotline/v1/common.pb.h"
@@ -88,8 +88,8 @@ class RpcCore {
   using Handler = std::function<absl::Status(const Caller&)>;
   // A unary call: admission, then `handler` on the executor, then Finish with the mapped status.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const ApiPolicy& policy,
-                                  const std::string& method, const google::protobuf::Message& request,
-                                  Handler handler);
+                                  const std::string& method,
+                                  const google::protobuf::Message& request, Handler handler);
 
   // A unary call whose request arrives as bytes: UNAUTHENTICATED before anything is parsed,
   // INVALID_ARGUMENT when the bytes are not a `Req`, then as Unary; the response is serialized
@@ -121,8 +121,9 @@ class RpcCore {
  private:
   // Authenticates, then parses `in` into `req`; on failure finishes the call and returns its
   // reactor, else null.
-  grpc::ServerUnaryReactor* ParseOrRefuse(grpc::CallbackServerContext* ctx, const std::string& method,
-                                          const grpc::ByteBuffer* in, google::protobuf::Message* req);
+  grpc::ServerUnaryReactor* ParseOrRefuse(grpc::CallbackServerContext* ctx,
+                                          const std::string& method, const grpc::ByteBuffer* in,
+                                          google::protobuf::Message* req);
   static void SerializeTo(const google::protobuf::Message& m, grpc::ByteBuffer* out);
 
   const Authenticator* auth_;
@@ -165,12 +166,13 @@ class GatedService : public Base {
     RpcCore* rpc = rpc_;
     const ApiPolicy* policy = policy_;
     this->MarkMethodRawCallback(
-        md->index(), new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-                         [rpc, policy, method, handler = std::move(handler)](
-                             grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
-                             grpc::ByteBuffer* out) {
-                           return rpc->UnaryBytes<Req, Resp>(ctx, *policy, method, in, out, handler);
-                         }));
+        md->index(),
+        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+            [rpc, policy, method, handler = std::move(handler)](grpc::CallbackServerContext* ctx,
+                                                                const grpc::ByteBuffer* in,
+                                                                grpc::ByteBuffer* out) {
+              return rpc->UnaryBytes<Req, Resp>(ctx, *policy, method, in, out, handler);
+            }));
   }
 
  protected:

@@ -79,8 +79,9 @@ int RunService(const ServiceSpec& spec) {
   auto auth = Authenticator::FromEnv(EnvReader());
   if (!auth.ok()) return ConfigError(spec.name, auth.status());
   if ((*auth)->disabled()) {
-    LogWarn("AUTHENTICATION DISABLED (HOTLINE_AUTH_DISABLED=1): every caller is treated as a "
-            "supervisor. Development only.");
+    LogWarn(
+        "AUTHENTICATION DISABLED (HOTLINE_AUTH_DISABLED=1): every caller is treated as a "
+        "supervisor. Development only.");
   }
   RpcOptions rpc_options;
   rpc_options.threads = static_cast<size_t>(config->rpc_threads);
@@ -141,12 +142,11 @@ int RunService(const ServiceSpec& spec) {
   }
   if (relay) relay->Start();
 
-  LogInfo("service started",
-          {{"grpc_port", std::to_string(grpc_port)},
-           {"metrics_port", std::to_string((*metrics)->port())},
-           {"redis", absl::StrCat(endpoint->host, ":", endpoint->port)},
-           {"kafka", config->kafka_brokers},
-           {"consumes", absl::StrJoin(spec.consumes, ",")}});
+  LogInfo("service started", {{"grpc_port", std::to_string(grpc_port)},
+                              {"metrics_port", std::to_string((*metrics)->port())},
+                              {"redis", absl::StrCat(endpoint->host, ":", endpoint->port)},
+                              {"kafka", config->kafka_brokers},
+                              {"consumes", absl::StrJoin(spec.consumes, ",")}});
 
   std::atomic<bool> stopping{false};
   auto nap = [&stopping](milliseconds d) {
@@ -168,9 +168,10 @@ int RunService(const ServiceSpec& spec) {
           (*metrics)->SetOutboxPending(backlog->pending);
           (*metrics)->SetOutboxOldestAge(backlog->oldest_age_seconds);
           if (backlog->pending >= config->outbox_max_entries) {
-            room = absl::ResourceExhaustedError(absl::StrCat(
-                "outbox full (", backlog->pending, " events waiting for Kafka, HOTLINE_OUTBOX_MAX_ENTRIES=",
-                config->outbox_max_entries, ")"));
+            room = absl::ResourceExhaustedError(
+                absl::StrCat("outbox full (", backlog->pending,
+                             " events waiting for Kafka, HOTLINE_OUTBOX_MAX_ENTRIES=",
+                             config->outbox_max_entries, ")"));
           }
         } else {
           redis_ok = backlog.status();
@@ -180,7 +181,8 @@ int RunService(const ServiceSpec& spec) {
       const bool ok = redis_ok.ok() && room.ok();
       if (stopping.load()) break;
       std::string why = !redis_ok.ok() ? absl::StrCat("redis: ", redis_ok.message())
-                                       : !room.ok() ? std::string(room.message()) : "";
+                        : !room.ok()   ? std::string(room.message())
+                                       : "";
       rpc->SetReady(ok, why);
       (*metrics)->SetReady(ok);
       health->SetServingStatus(ok);

@@ -1,12 +1,12 @@
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/service_type.h>
 
 #include "absl/status/status.h"
 #include "services/common/auth.h"

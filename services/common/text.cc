@@ -218,10 +218,10 @@ bool LooksLikeDate(std::string_view digits) {
 bool LooksLikePhone(std::string_view d, bool plus) {
   size_t n = d.size();
   if (plus) return n >= 8 && n <= 15;
-  if (n >= 13 && n <= 15 && d.substr(0, 2) == "86") return true;   // 86 138..., 86 20 ...
+  if (n >= 13 && n <= 15 && d.substr(0, 2) == "86") return true;  // 86 138..., 86 20 ...
   if (n >= 13 && n <= 17 && d.substr(0, 4) == "0086") return true;
-  if (n == 7 || n == 8) return !LooksLikeDate(d);                 // a local landline
-  if (n >= 9 && n <= 12) return d[0] == '0' || d[0] == '1';        // area code + local, mobile
+  if (n == 7 || n == 8) return !LooksLikeDate(d);            // a local landline
+  if (n >= 9 && n <= 12) return d[0] == '0' || d[0] == '1';  // area code + local, mobile
   return false;
 }
 
@@ -237,7 +237,8 @@ std::string MaskIdCard(std::string_view digits, bool x) {
 // when it is an ordinary number.
 std::optional<std::string> MaskNumber(std::string_view digits, bool plus, bool x) {
   if (LooksLikeIdCard(digits, x)) return MaskIdCard(digits, x);
-  if (!x && LooksLikePhone(digits, plus)) return MaskPhone(absl::string_view(digits.data(), digits.size()));
+  if (!x && LooksLikePhone(digits, plus))
+    return MaskPhone(absl::string_view(digits.data(), digits.size()));
   return std::nullopt;
 }
 

@@ -16,7 +16,8 @@ constexpr size_t kXreadCount = 1000;
 
 }  // namespace
 
-AssignmentNotifier::AssignmentNotifier(std::unique_ptr<RedisClient> redis, Options opts, DispatchMetrics* metrics)
+AssignmentNotifier::AssignmentNotifier(std::unique_ptr<RedisClient> redis, Options opts,
+                                       DispatchMetrics* metrics)
     : redis_(std::move(redis)), opts_(opts), metrics_(metrics) {
   if (metrics_) metrics_->OpenStreams(0);
   thread_ = std::thread([this] { Run(); });
@@ -37,8 +38,9 @@ absl::Status AssignmentNotifier::Subscribe(const std::string& dept, const std::s
   absl::MutexLock l(&mu_);
   if (stop_) return absl::UnavailableError("dispatch is shutting down");
   if (subs_.size() >= opts_.max_streams) {
-    return absl::ResourceExhaustedError(absl::StrCat("too many open assignment streams on this instance (",
-                                                     opts_.max_streams, ", DISPATCH_MAX_STREAMS); retry later"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many open assignment streams on this instance (", opts_.max_streams,
+                     ", DISPATCH_MAX_STREAMS); retry later"));
   }
   AssignmentSink* key = sink.get();
   subs_[key] = Sub{dept, cursor, false, true, std::move(sink)};
@@ -63,11 +65,11 @@ size_t AssignmentNotifier::open_streams() const {
   return subs_.size();
 }
 
-absl::StatusOr<std::vector<v1::StreamAssignedTicketsResponse>> AssignmentNotifier::Fetch(const std::string& dept,
-                                                                                         std::string* cursor,
-                                                                                         bool* full) {
+absl::StatusOr<std::vector<v1::StreamAssignedTicketsResponse>> AssignmentNotifier::Fetch(
+    const std::string& dept, std::string* cursor, bool* full) {
   auto r = redis_->Command({"XRANGE", TicketRepository::DepartmentStream(dept),
-                            cursor->empty() ? "-" : "(" + *cursor, "+", "COUNT", std::to_string(opts_.batch)});
+                            cursor->empty() ? "-" : "(" + *cursor, "+", "COUNT",
+                            std::to_string(opts_.batch)});
   if (!r.ok()) return r.status();
   *full = r->elements.size() >= opts_.batch;
   std::vector<std::string> ids;  // entry ids, parallel to gets
@@ -120,11 +122,13 @@ void AssignmentNotifier::Run() {
     }
     // A department seen for the first time: note its newest entry BEFORE reading for its
     // subscribers, so anything added after the read still wakes the XREAD below.
-    for (auto it = seen_.begin(); it != seen_.end();) it = depts.count(it->first) ? std::next(it) : seen_.erase(it);
+    for (auto it = seen_.begin(); it != seen_.end();)
+      it = depts.count(it->first) ? std::next(it) : seen_.erase(it);
     bool failed = false;
     for (const auto& dept : depts) {
       if (seen_.count(dept)) continue;
-      auto last = redis_->Command({"XREVRANGE", TicketRepository::DepartmentStream(dept), "+", "-", "COUNT", "1"});
+      auto last = redis_->Command(
+          {"XREVRANGE", TicketRepository::DepartmentStream(dept), "+", "-", "COUNT", "1"});
       if (!last.ok()) {
         failed = true;
         break;
@@ -165,14 +169,21 @@ void AssignmentNotifier::Run() {
       }
     }
     if (ready_work && !failed) continue;
-    RedisCommand xread = {"XREAD", "COUNT", std::to_string(kXreadCount), "BLOCK",
-                          std::to_string(absl::ToInt64Milliseconds(pending ? kBusyBlock : opts_.block)), "STREAMS"};
+    RedisCommand xread = {
+        "XREAD",
+        "COUNT",
+        std::to_string(kXreadCount),
+        "BLOCK",
+        std::to_string(absl::ToInt64Milliseconds(pending ? kBusyBlock : opts_.block)),
+        "STREAMS"};
     for (const auto& [dept, id] : seen_) xread.push_back(TicketRepository::DepartmentStream(dept));
     for (const auto& [dept, id] : seen_) xread.push_back(id);
     absl::StatusOr<RedisReply> r = absl::UnavailableError("no department stream known");
     if (!failed && !seen_.empty()) r = redis_->Command(xread);
     if (!r.ok()) {
-      if (!redis_failing) LogWarn("assignment notifier: Redis unavailable", {{"error", std::string(r.status().message())}});
+      if (!redis_failing)
+        LogWarn("assignment notifier: Redis unavailable",
+                {{"error", std::string(r.status().message())}});
       redis_failing = true;
       absl::MutexLock l(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(&stop_), opts_.block);
@@ -184,7 +195,8 @@ void AssignmentNotifier::Run() {
     std::set<std::string> grown;
     for (const auto& stream : r->elements) {
       if (stream.elements.size() != 2 || stream.elements[1].elements.empty()) continue;
-      std::string dept = stream.elements[0].str.substr(sizeof(TicketRepository::kDepartmentStreamPrefix) - 1);
+      std::string dept =
+          stream.elements[0].str.substr(sizeof(TicketRepository::kDepartmentStreamPrefix) - 1);
       const auto& entries = stream.elements[1].elements;
       if (!entries.back().elements.empty()) seen_[dept] = entries.back().elements[0].str;
       grown.insert(dept);

@@ -40,17 +40,20 @@ class AssignmentNotifier {
  public:
   struct Options {
     size_t max_streams = 256;
-    size_t batch = 100;                           // entries read per subscriber per round
-    absl::Duration block = absl::Milliseconds(100);  // XREAD BLOCK; also how late a new subscriber may be served
+    size_t batch = 100;  // entries read per subscriber per round
+    absl::Duration block =
+        absl::Milliseconds(100);  // XREAD BLOCK; also how late a new subscriber may be served
   };
-  AssignmentNotifier(std::unique_ptr<RedisClient> redis, Options opts, DispatchMetrics* metrics = nullptr);
+  AssignmentNotifier(std::unique_ptr<RedisClient> redis, Options opts,
+                     DispatchMetrics* metrics = nullptr);
   ~AssignmentNotifier();  // Stop()
   AssignmentNotifier(const AssignmentNotifier&) = delete;
   AssignmentNotifier& operator=(const AssignmentNotifier&) = delete;
 
   // Registers a sink for `dept`'s assignments after `cursor` ("" = from the start). Nothing is
   // delivered until the sink calls Ready(). RESOURCE_EXHAUSTED when max_streams are open.
-  absl::Status Subscribe(const std::string& dept, const std::string& cursor, std::shared_ptr<AssignmentSink> sink);
+  absl::Status Subscribe(const std::string& dept, const std::string& cursor,
+                         std::shared_ptr<AssignmentSink> sink);
   // The sink has written everything delivered so far and wants more.
   void Ready(AssignmentSink* sink);
   // The call is over; nothing more is delivered once this returns... except a batch already
@@ -63,16 +66,17 @@ class AssignmentNotifier {
  private:
   struct Sub {
     std::string dept;
-    std::string cursor;       // only the notifier thread changes it after Subscribe
-    bool wants = false;       // the sink is idle and asked for more
-    bool dirty = true;        // the department's stream may hold entries after the cursor
+    std::string cursor;  // only the notifier thread changes it after Subscribe
+    bool wants = false;  // the sink is idle and asked for more
+    bool dirty = true;   // the department's stream may hold entries after the cursor
     std::shared_ptr<AssignmentSink> sink;
   };
   void Run();
   bool HasSubsOrStop() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || !subs_.empty(); }
   // Reads the entries after `cursor` and the tickets they name; advances `cursor`. `full` is
   // set when the batch was full (more may follow).
-  absl::StatusOr<std::vector<v1::StreamAssignedTicketsResponse>> Fetch(const std::string& dept, std::string* cursor,
+  absl::StatusOr<std::vector<v1::StreamAssignedTicketsResponse>> Fetch(const std::string& dept,
+                                                                       std::string* cursor,
                                                                        bool* full);
 
   std::unique_ptr<RedisClient> redis_;  // the notifier's own connection, used only by its thread

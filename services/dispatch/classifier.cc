@@ -127,7 +127,8 @@ absl::StatusOr<std::unique_ptr<TextClassifier>> TextClassifier::Train(
   m->buckets_log2_ = opts.buckets_log2;
   std::map<std::string, int> index;
   for (const auto& d : data) index.emplace(d.label, 0);
-  if (index.size() < 2) return absl::InvalidArgumentError("training data: needs at least two labels");
+  if (index.size() < 2)
+    return absl::InvalidArgumentError("training data: needs at least two labels");
   for (auto& [label, i] : index) {
     i = static_cast<int>(m->labels_.size());
     m->labels_.push_back(label);
@@ -196,21 +197,26 @@ absl::StatusOr<std::unique_ptr<TextClassifier>> TextClassifier::Load(const std::
   std::unique_ptr<TextClassifier> m(new TextClassifier());
   std::string line;
   std::getline(in, line);
-  if (line != kMagic) return absl::InvalidArgumentError(absl::StrCat(path, ": not a hotline model (", kMagic, ")"));
+  if (line != kMagic)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a hotline model (", kMagic, ")"));
   // Header values are checked here, not trusted: a bad file (a hot reload of a half-written or
   // foreign model) must come back as an error while the service keeps its current model.
   while (std::getline(in, line) && line != "weights") {
     auto sp = line.find(' ');
-    std::string key = line.substr(0, sp), value = sp == std::string::npos ? "" : line.substr(sp + 1);
+    std::string key = line.substr(0, sp),
+                value = sp == std::string::npos ? "" : line.substr(sp + 1);
     if (key == "version") {
       m->version_ = value;
     } else if (key == "threshold") {
       if (!absl::SimpleAtod(value, &m->threshold_) || !(m->threshold_ >= 0 && m->threshold_ <= 1)) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": threshold: '", value, "' is not a number in [0, 1]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": threshold: '", value, "' is not a number in [0, 1]"));
       }
     } else if (key == "buckets_log2") {
-      if (!absl::SimpleAtoi(value, &m->buckets_log2_) || m->buckets_log2_ < 8 || m->buckets_log2_ > 24) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": buckets_log2: '", value, "' is not an integer in [8, 24]"));
+      if (!absl::SimpleAtoi(value, &m->buckets_log2_) || m->buckets_log2_ < 8 ||
+          m->buckets_log2_ > 24) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": buckets_log2: '", value, "' is not an integer in [8, 24]"));
       }
     } else if (key == "labels") {
       m->labels_ = absl::StrSplit(value, '\t');
@@ -228,8 +234,9 @@ absl::StatusOr<std::unique_ptr<TextClassifier>> TextClassifier::Load(const std::
   const std::streamoff end = in.tellg();
   in.seekg(at);
   if (at < 0 || end < at || static_cast<size_t>(end - at) != want) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": weights: ", end - at, " bytes, the header needs ", want, " (truncated or foreign)"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": weights: ", end - at,
+                                                   " bytes, the header needs ", want,
+                                                   " (truncated or foreign)"));
   }
   m->bias_.resize(k);
   m->weights_.resize((size_t{1} << m->buckets_log2_) * k);
@@ -297,7 +304,8 @@ double ThresholdForPrecision(const TextClassifier& model, const std::vector<Labe
     ok += conf[i].second;
     size_t n = i + 1;
     bool tie_next = i + 1 < conf.size() && conf[i + 1].first == conf[i].first;
-    if (!tie_next && n >= min_support && static_cast<double>(ok) / n >= precision) best = conf[i].first;
+    if (!tie_next && n >= min_support && static_cast<double>(ok) / n >= precision)
+      best = conf[i].first;
   }
   return best;
 }
@@ -314,7 +322,8 @@ absl::StatusOr<std::vector<LabeledText>> ReadLabeledCsv(const std::string& path)
     if (header[i] == "label") label_col = static_cast<int>(i);
   }
   if (text_col < 0 || label_col < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": header needs 'text' and 'label' columns"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": header needs 'text' and 'label' columns"));
   }
   std::vector<LabeledText> out;
   size_t record = 1;
@@ -326,7 +335,8 @@ absl::StatusOr<std::vector<LabeledText>> ReadLabeledCsv(const std::string& path)
                                                      " fields, expected ", header.size()));
     }
     if (!IsValidUtf8(row[text_col]) || row[label_col].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": record ", record, ": bad text or empty label"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": record ", record, ": bad text or empty label"));
     }
     out.push_back({row[text_col], row[label_col]});
   }

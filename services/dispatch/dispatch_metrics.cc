@@ -5,7 +5,8 @@ namespace hotline::dispatch {
 DispatchMetrics::DispatchMetrics(prometheus::Registry& r)
     : decisions_(prometheus::BuildCounter()
                      .Name("hotline_dispatch_decisions_total")
-                     .Help("How new tickets were routed: auto (classifier), manual (dispatcher), triage (queued for a human)")
+                     .Help("How new tickets were routed: auto (classifier), manual (dispatcher), "
+                           "triage (queued for a human)")
                      .Register(r)),
       transitions_(prometheus::BuildCounter()
                        .Name("hotline_dispatch_transitions_total")
@@ -15,12 +16,13 @@ DispatchMetrics::DispatchMetrics(prometheus::Registry& r)
                    .Name("hotline_dispatch_returns_total")
                    .Help("Tickets returned (退单) by the department they were sent to")
                    .Register(r)),
-      classify_(&prometheus::BuildHistogram()
-                     .Name("hotline_dispatch_classification_seconds")
-                     .Help("Time to classify one ticket")
-                     .Register(r)
-                     .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                                      0.005, 0.01, 0.025, 0.05})),
+      classify_(
+          &prometheus::BuildHistogram()
+               .Name("hotline_dispatch_classification_seconds")
+               .Help("Time to classify one ticket")
+               .Register(r)
+               .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001,
+                                                                0.0025, 0.005, 0.01, 0.025, 0.05})),
       model_(prometheus::BuildGauge()
                  .Name("hotline_dispatch_model_info")
                  .Help("The classifier model in use (value 1)")

@@ -16,7 +16,8 @@ namespace hotline::dispatch {
 //   hotline_dispatch_returns_total{department}        退单 per department (bounded: the directory)
 //   hotline_dispatch_classification_seconds           time to classify one ticket
 //   hotline_dispatch_model_info{version}              1 for the model in use
-//   hotline_dispatch_open_streams                     open StreamAssignedTickets calls (DISPATCH_MAX_STREAMS caps them)
+//   hotline_dispatch_open_streams                     open StreamAssignedTickets calls
+//   (DISPATCH_MAX_STREAMS caps them)
 class DispatchMetrics {
  public:
   explicit DispatchMetrics(prometheus::Registry& r);

@@ -5,7 +5,6 @@
 #include <regex>
 
 #include "absl/synchronization/mutex.h"
-
 #include "services/common/log.h"
 #include "services/dispatch/dispatch_api.h"
 
@@ -40,7 +39,9 @@ class AssignmentStream : public grpc::ServerWriteReactor<v1::StreamAssignedTicke
       // cannot be deleted before this write's OnWriteDone.
       r->StartWrite(first);
     }
-    void Fail(const absl::Status& status) override { End(ClientStatus(status, "assignment-stream")); }
+    void Fail(const absl::Status& status) override {
+      End(ClientStatus(status, "assignment-stream"));
+    }
 
     void OnWriteDone(bool ok) {
       enum { kWriteNext, kAskForMore, kFinish, kNothing } then = kNothing;
@@ -69,10 +70,17 @@ class AssignmentStream : public grpc::ServerWriteReactor<v1::StreamAssignedTicke
         }
       }
       switch (then) {
-        case kWriteNext: r->StartWrite(next); break;
-        case kAskForMore: notifier_->Ready(this); break;
-        case kFinish: r->Finish(status_); break;
-        case kNothing: break;
+        case kWriteNext:
+          r->StartWrite(next);
+          break;
+        case kAskForMore:
+          notifier_->Ready(this);
+          break;
+        case kFinish:
+          r->Finish(status_);
+          break;
+        case kNothing:
+          break;
       }
     }
     // Ends the call with `status` once no write is in flight.
@@ -109,7 +117,8 @@ class AssignmentStream : public grpc::ServerWriteReactor<v1::StreamAssignedTicke
       : notifier_(notifier), sink_(std::make_shared<Sink>(this, notifier)) {
     if (auto s = notifier_->Subscribe(dept, cursor, sink_); !s.ok()) {
       subscribed_ = false;
-      sink_->End(ClientStatus(s, "assignment-stream"));  // past DISPATCH_MAX_STREAMS: RESOURCE_EXHAUSTED at once
+      sink_->End(ClientStatus(
+          s, "assignment-stream"));  // past DISPATCH_MAX_STREAMS: RESOURCE_EXHAUSTED at once
       return;
     }
     // Headers now, so a client knows the stream is open before the first ticket; then the
@@ -148,7 +157,8 @@ TriageServiceImpl::TriageServiceImpl(Dispatcher* d, RpcCore* rpc)
            auto r = d_->ListTriage(page->offset, page->size + 1);
            if (!r.ok()) return r.status();
            for (size_t i = 0; i < r->size() && i < page->size; ++i) *resp->add_tickets() = (*r)[i];
-           if (r->size() > page->size) resp->mutable_page()->set_next_page_token(NextPageToken(*page));
+           if (r->size() > page->size)
+             resp->mutable_page()->set_next_page_token(NextPageToken(*page));
            return absl::OkStatus();
          });
   Handle("TriageService/AssignTicket",
@@ -157,70 +167,82 @@ TriageServiceImpl::TriageServiceImpl(Dispatcher* d, RpcCore* rpc)
          });
 }
 
-grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>* DepartmentServiceImpl::StreamAssignedTickets(
-    grpc::CallbackServerContext* ctx, const v1::StreamAssignedTicketsRequest* req) {
+grpc::ServerWriteReactor<v1::StreamAssignedTicketsResponse>*
+DepartmentServiceImpl::StreamAssignedTickets(grpc::CallbackServerContext* ctx,
+                                             const v1::StreamAssignedTicketsRequest* req) {
   static const std::regex kCursor("^[0-9]+-[0-9]+$");
   const std::string method = "DepartmentService/StreamAssignedTickets";
   auto caller = rpc_->Admit(ctx, DispatchApi(), method, *req);
   if (!caller.ok()) {
-    return new ImmediateError(rpc_->Finished(method, nullptr, nullptr, *req, caller.status(), 0, false));
+    return new ImmediateError(
+        rpc_->Finished(method, nullptr, nullptr, *req, caller.status(), 0, false));
   }
   const std::string* dept = &caller->department;
   if (dept->empty()) {
-    return new ImmediateError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "department_id: is required"));
+    return new ImmediateError(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "department_id: is required"));
   }
   if (!d_->matrix().Find(*dept)) {
-    return new ImmediateError(grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                           "department_id: unknown department '" + req->department_id() + "'"));
+    return new ImmediateError(
+        grpc::Status(grpc::StatusCode::NOT_FOUND,
+                     "department_id: unknown department '" + req->department_id() + "'"));
   }
   if (!req->after_cursor().empty() && !std::regex_match(req->after_cursor(), kCursor)) {
-    return new ImmediateError(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "after_cursor: not a cursor this stream sent"));
+    return new ImmediateError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           "after_cursor: not a cursor this stream sent"));
   }
   return new AssignmentStream(notifier_, *dept, req->after_cursor());
 }
 
-DepartmentServiceImpl::DepartmentServiceImpl(Dispatcher* d, RpcCore* rpc, AssignmentNotifier* notifier)
+DepartmentServiceImpl::DepartmentServiceImpl(Dispatcher* d, RpcCore* rpc,
+                                             AssignmentNotifier* notifier)
     : GatedService(rpc, &DispatchApi()), d_(d), notifier_(notifier) {
   // c.department: the caller's own department, or the one a dispatcher or supervisor named
   // (empty for GetDispatchedTicket: the centre's view of any ticket).
-  Handle("DepartmentService/AcceptTicket",
-         [this](const Caller& c, const v1::AcceptTicketRequest* req, v1::AcceptTicketResponse* resp) {
-           return Fill(d_->Accept(req->ticket_id(), c.department), resp->mutable_ticket());
-         });
-  Handle("DepartmentService/ReturnTicket",
-         [this](const Caller& c, const v1::ReturnTicketRequest* req, v1::ReturnTicketResponse* resp) {
-           return Fill(d_->Return(req->ticket_id(), c.department, req->reason()), resp->mutable_ticket());
-         });
-  Handle("DepartmentService/RequestExtension", [this](const Caller& c, const v1::RequestExtensionRequest* req,
-                                                      v1::RequestExtensionResponse* resp) {
-    v1::RequestExtensionRequest r = *req;
-    r.set_department_id(c.department);
-    return Fill(d_->RequestExtension(r), resp->mutable_ticket());
+  Handle(
+      "DepartmentService/AcceptTicket",
+      [this](const Caller& c, const v1::AcceptTicketRequest* req, v1::AcceptTicketResponse* resp) {
+        return Fill(d_->Accept(req->ticket_id(), c.department), resp->mutable_ticket());
+      });
+  Handle("DepartmentService/ReturnTicket", [this](const Caller& c,
+                                                  const v1::ReturnTicketRequest* req,
+                                                  v1::ReturnTicketResponse* resp) {
+    return Fill(d_->Return(req->ticket_id(), c.department, req->reason()), resp->mutable_ticket());
   });
+  Handle("DepartmentService/RequestExtension",
+         [this](const Caller& c, const v1::RequestExtensionRequest* req,
+                v1::RequestExtensionResponse* resp) {
+           v1::RequestExtensionRequest r = *req;
+           r.set_department_id(c.department);
+           return Fill(d_->RequestExtension(r), resp->mutable_ticket());
+         });
   Handle("DepartmentService/ReplyTicket",
          [this](const Caller& c, const v1::ReplyTicketRequest* req, v1::ReplyTicketResponse* resp) {
-           return Fill(d_->Reply(req->ticket_id(), c.department, req->resolution()), resp->mutable_ticket());
+           return Fill(d_->Reply(req->ticket_id(), c.department, req->resolution()),
+                       resp->mutable_ticket());
          });
-  Handle("DepartmentService/GetDispatchedTicket", [this](const Caller& c, const v1::GetDispatchedTicketRequest* req,
-                                                         v1::GetDispatchedTicketResponse* resp) {
-    return Fill(d_->Get(req->ticket_id(), c.department), resp->mutable_ticket());
-  });
+  Handle("DepartmentService/GetDispatchedTicket",
+         [this](const Caller& c, const v1::GetDispatchedTicketRequest* req,
+                v1::GetDispatchedTicketResponse* resp) {
+           return Fill(d_->Get(req->ticket_id(), c.department), resp->mutable_ticket());
+         });
 }
 
 SupervisionServiceImpl::SupervisionServiceImpl(Dispatcher* d, RpcCore* rpc)
     : GatedService(rpc, &DispatchApi()), d_(d) {
-  Handle("SupervisionService/DecideExtension", [this](const Caller&, const v1::DecideExtensionRequest* req,
-                                                      v1::DecideExtensionResponse* resp) {
-    return Fill(d_->DecideExtension(*req), resp->mutable_ticket());
-  });
+  Handle("SupervisionService/DecideExtension",
+         [this](const Caller&, const v1::DecideExtensionRequest* req,
+                v1::DecideExtensionResponse* resp) {
+           return Fill(d_->DecideExtension(*req), resp->mutable_ticket());
+         });
   Handle("SupervisionService/CloseTicket",
          [this](const Caller&, const v1::CloseTicketRequest* req, v1::CloseTicketResponse* resp) {
            return Fill(d_->Close(req->ticket_id(), req->reviewer_id()), resp->mutable_ticket());
          });
   Handle("SupervisionService/ReopenTicket",
          [this](const Caller&, const v1::ReopenTicketRequest* req, v1::ReopenTicketResponse* resp) {
-           if (req->reason().empty()) return absl::InvalidArgumentError("reason: is required to reopen a ticket");
+           if (req->reason().empty())
+             return absl::InvalidArgumentError("reason: is required to reopen a ticket");
            return Fill(d_->Reopen(req->ticket_id(), req->reason()), resp->mutable_ticket());
          });
 }

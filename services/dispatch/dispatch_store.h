@@ -25,15 +25,17 @@ class DispatchStore {
   // then writes it with version+1 (the events get that aggregate version) and the Change,
   // atomically; a concurrent writer makes it read and mutate again.
   using Mutation = std::function<absl::StatusOr<Change>(v1::DispatchedTicket&)>;
-  virtual absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id, const Mutation& mutate) = 0;
+  virtual absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id,
+                                                      const Mutation& mutate) = 0;
 
   // Stores a new ticket and its first Change once per consumed event (`event_id`), and only if
   // no ticket with its id exists. True when it was written now.
-  virtual absl::StatusOr<bool> CreateOnce(const std::string& event_id, const v1::DispatchedTicket& t,
-                                          const Change& change) = 0;
+  virtual absl::StatusOr<bool> CreateOnce(const std::string& event_id,
+                                          const v1::DispatchedTicket& t, const Change& change) = 0;
 
   // Tickets waiting for a human dispatcher, oldest first.
-  virtual absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset, size_t limit) = 0;
+  virtual absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset,
+                                                                       size_t limit) = 0;
 };
 
 }  // namespace hotline::dispatch

@@ -33,8 +33,14 @@ struct DispatchOptions {
 class Dispatcher {
  public:
   Dispatcher(DispatchStore* store, ModelHolder* models, const ResponsibilityMatrix* matrix,
-             DispatchMetrics* metrics, DispatchOptions opts, std::function<absl::Time()> now = absl::Now)
-      : store_(store), models_(models), matrix_(matrix), metrics_(metrics), opts_(opts), now_(std::move(now)) {}
+             DispatchMetrics* metrics, DispatchOptions opts,
+             std::function<absl::Time()> now = absl::Now)
+      : store_(store),
+        models_(models),
+        matrix_(matrix),
+        metrics_(metrics),
+        opts_(opts),
+        now_(std::move(now)) {}
 
   // The consumer's handler: TicketCreated → dispatch or triage; TicketWithdrawn → withdrawn;
   // SurveyAnswered (negative) → reopen. Other events are acknowledged and ignored.

@@ -8,18 +8,30 @@ using S = v1::TicketState;
 
 const char* ActionName(Action a) {
   switch (a) {
-    case Action::kAutoDispatch: return "auto-dispatch";
-    case Action::kTriage: return "triage";
-    case Action::kAssign: return "assign";
-    case Action::kAccept: return "accept";
-    case Action::kReturn: return "return";
-    case Action::kRequestExtension: return "request extension";
-    case Action::kGrantExtension: return "grant extension";
-    case Action::kRefuseExtension: return "refuse extension";
-    case Action::kReply: return "reply";
-    case Action::kClose: return "close";
-    case Action::kReopen: return "reopen";
-    case Action::kWithdraw: return "withdraw";
+    case Action::kAutoDispatch:
+      return "auto-dispatch";
+    case Action::kTriage:
+      return "triage";
+    case Action::kAssign:
+      return "assign";
+    case Action::kAccept:
+      return "accept";
+    case Action::kReturn:
+      return "return";
+    case Action::kRequestExtension:
+      return "request extension";
+    case Action::kGrantExtension:
+      return "grant extension";
+    case Action::kRefuseExtension:
+      return "refuse extension";
+    case Action::kReply:
+      return "reply";
+    case Action::kClose:
+      return "close";
+    case Action::kReopen:
+      return "reopen";
+    case Action::kWithdraw:
+      return "withdraw";
   }
   return "?";
 }
@@ -86,14 +98,14 @@ absl::StatusOr<S> NextState(S from, Action a) {
       to = v1::TICKET_STATE_REOPENED;
       break;
     case Action::kWithdraw:
-      ok = in({v1::TICKET_STATE_CREATED, v1::TICKET_STATE_PENDING_TRIAGE, v1::TICKET_STATE_DISPATCHED,
-               v1::TICKET_STATE_RETURNED, v1::TICKET_STATE_ACCEPTED});
+      ok = in({v1::TICKET_STATE_CREATED, v1::TICKET_STATE_PENDING_TRIAGE,
+               v1::TICKET_STATE_DISPATCHED, v1::TICKET_STATE_RETURNED, v1::TICKET_STATE_ACCEPTED});
       to = v1::TICKET_STATE_WITHDRAWN;
       break;
   }
   if (!ok) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot ", ActionName(a), " a ticket in state ",
-                                                      v1::TicketState_Name(from)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot ", ActionName(a), " a ticket in state ", v1::TicketState_Name(from)));
   }
   return to;
 }

@@ -7,18 +7,18 @@ namespace hotline::dispatch {
 
 // What can happen to a ticket in dispatch (DESIGN.md "The ticket's life").
 enum class Action {
-  kAutoDispatch,     // the classifier was confident
-  kTriage,           // it was not: a human dispatcher decides
-  kAssign,           // a dispatcher sends it to a department (from triage or after a return)
-  kAccept,           // 签收
-  kReturn,           // 退回: "not ours", back to triage
-  kRequestExtension, // 延期
+  kAutoDispatch,      // the classifier was confident
+  kTriage,            // it was not: a human dispatcher decides
+  kAssign,            // a dispatcher sends it to a department (from triage or after a return)
+  kAccept,            // 签收
+  kReturn,            // 退回: "not ours", back to triage
+  kRequestExtension,  // 延期
   kGrantExtension,
   kRefuseExtension,
-  kReply,            // 办结
-  kClose,            // the hotline centre accepts the reply
-  kReopen,           // 重办, after review or a negative survey
-  kWithdraw,         // the citizen withdrew it at intake
+  kReply,     // 办结
+  kClose,     // the hotline centre accepts the reply
+  kReopen,    // 重办, after review or a negative survey
+  kWithdraw,  // the citizen withdrew it at intake
 };
 
 const char* ActionName(Action a);

@@ -44,7 +44,8 @@ bool ModelHolder::ReloadIfChanged() {
   mtime_ns_ = mtime;
   auto m = TextClassifier::Load(path);
   if (!m.ok()) {
-    LogError("model reload failed; keeping the current model", {{"error", std::string(m.status().message())}});
+    LogError("model reload failed; keeping the current model",
+             {{"error", std::string(m.status().message())}});
     return false;
   }
   std::string version = (*m)->version();

@@ -17,7 +17,8 @@ namespace hotline::dispatch {
 // model that fails to load is logged and the old one stays.
 class ModelHolder {
  public:
-  explicit ModelHolder(std::shared_ptr<const TextClassifier> initial) : model_(std::move(initial)) {}
+  explicit ModelHolder(std::shared_ptr<const TextClassifier> initial)
+      : model_(std::move(initial)) {}
   ~ModelHolder();  // Stop()
   ModelHolder(const ModelHolder&) = delete;
   ModelHolder& operator=(const ModelHolder&) = delete;

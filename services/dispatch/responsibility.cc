@@ -18,8 +18,8 @@ absl::Status ReadTsv(const std::string& path, size_t columns,
     if (absl::StripAsciiWhitespace(line).empty() || line[0] == '#') continue;
     std::vector<std::string> f = absl::StrSplit(line, '\t');
     if (f.size() < columns) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", n, ": expected ", columns, " tab-separated columns, got ", f.size()));
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": expected ", columns,
+                                                     " tab-separated columns, got ", f.size()));
     }
     for (auto& x : f) x = std::string(absl::StripAsciiWhitespace(x));
     rows->push_back(std::move(f));
@@ -47,10 +47,12 @@ absl::StatusOr<std::unique_ptr<ResponsibilityMatrix>> ResponsibilityMatrix::Load
   return m;
 }
 
-std::string ResponsibilityMatrix::Resolve(const std::string& category, const std::string& district) const {
-  for (const auto& key : {std::make_pair(category, district), std::make_pair(category, std::string("*")),
-                          std::make_pair(std::string("*"), district),
-                          std::make_pair(std::string("*"), std::string("*"))}) {
+std::string ResponsibilityMatrix::Resolve(const std::string& category,
+                                          const std::string& district) const {
+  for (const auto& key :
+       {std::make_pair(category, district), std::make_pair(category, std::string("*")),
+        std::make_pair(std::string("*"), district),
+        std::make_pair(std::string("*"), std::string("*"))}) {
     auto it = rules_.find(key);
     if (it != rules_.end()) return it->second;
   }

@@ -23,8 +23,8 @@ class ResponsibilityMatrix {
  public:
   // departments.tsv: id, name, contact, calendar.  responsibility.tsv: category, district,
   // department id. '#' starts a comment line. Every department named must exist.
-  static absl::StatusOr<std::unique_ptr<ResponsibilityMatrix>> Load(const std::string& departments_path,
-                                                                     const std::string& matrix_path);
+  static absl::StatusOr<std::unique_ptr<ResponsibilityMatrix>> Load(
+      const std::string& departments_path, const std::string& matrix_path);
   // The department for a category in a district; "" when neither the category nor a city-wide
   // fallback is configured.
   std::string Resolve(const std::string& category, const std::string& district) const;

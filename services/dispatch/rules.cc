@@ -39,7 +39,8 @@ absl::Status Move(v1::DispatchedTicket& t, Action a) {
 // A department acts only on the tickets assigned to it.
 absl::Status CheckDepartment(const v1::DispatchedTicket& t, const std::string& dept) {
   if (t.department_id() != dept) {
-    return absl::PermissionDeniedError(absl::StrCat("ticket ", t.ticket_number(), " is not assigned to ", dept));
+    return absl::PermissionDeniedError(
+        absl::StrCat("ticket ", t.ticket_number(), " is not assigned to ", dept));
   }
   return absl::OkStatus();
 }
@@ -50,12 +51,15 @@ absl::Time FromTimestamp(const Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone()); }
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+}
 
 }  // namespace
 
-Routing DecideRouting(const std::vector<TextClassifier::Prediction>& predictions, const ResponsibilityMatrix& matrix,
-                      const std::string& district, double threshold, int max_suggestions) {
+Routing DecideRouting(const std::vector<TextClassifier::Prediction>& predictions,
+                      const ResponsibilityMatrix& matrix, const std::string& district,
+                      double threshold, int max_suggestions) {
   Routing r;
   for (int i = 0; i < max_suggestions && i < static_cast<int>(predictions.size()); ++i) {
     v1::Suggestion s;
@@ -73,17 +77,18 @@ Routing DecideRouting(const std::vector<TextClassifier::Prediction>& predictions
   const auto& top = r.suggestions.front();
   r.automatic = top.probability() >= threshold && !top.department_id().empty();
   if (!r.automatic) {
-    r.triage_reason = top.department_id().empty()
-                          ? "no department is responsible for the predicted category"
-                          : absl::StrCat("classifier confidence ", static_cast<int>(top.probability() * 100),
-                                         "% below the auto-dispatch threshold ", static_cast<int>(threshold * 100),
-                                         "%");
+    r.triage_reason =
+        top.department_id().empty()
+            ? "no department is responsible for the predicted category"
+            : absl::StrCat("classifier confidence ", static_cast<int>(top.probability() * 100),
+                           "% below the auto-dispatch threshold ",
+                           static_cast<int>(threshold * 100), "%");
   }
   return r;
 }
 
-NewTicket RouteCreated(const v1::EventEnvelope& created, const Routing& routing, const std::string& model_version,
-                       absl::Time now) {
+NewTicket RouteCreated(const v1::EventEnvelope& created, const Routing& routing,
+                       const std::string& model_version, absl::Time now) {
   const auto& c = created.ticket_created();
   NewTicket out;
   v1::DispatchedTicket& t = out.ticket;
@@ -126,15 +131,16 @@ bool IsNegativeSurvey(const v1::SurveyAnswered& s, int reopen_satisfaction_at_mo
 }
 
 std::string SurveyReopenReason(const v1::SurveyAnswered& s) {
-  return absl::StrCat("citizen not satisfied (survey: ", s.satisfaction(), "/5", s.resolved() ? "" : ", not resolved",
-                      ")");
+  return absl::StrCat("citizen not satisfied (survey: ", s.satisfaction(), "/5",
+                      s.resolved() ? "" : ", not resolved", ")");
 }
 
-absl::Status CheckExtensionDeadline(const std::string& field, const Timestamp& deadline, const v1::DispatchedTicket& t,
-                                    absl::Time now) {
+absl::Status CheckExtensionDeadline(const std::string& field, const Timestamp& deadline,
+                                    const v1::DispatchedTicket& t, absl::Time now) {
   using google::protobuf::util::TimeUtil;
-  if (deadline.seconds() < TimeUtil::kTimestampMinSeconds || deadline.seconds() > TimeUtil::kTimestampMaxSeconds ||
-      deadline.nanos() < 0 || deadline.nanos() > 999999999) {
+  if (deadline.seconds() < TimeUtil::kTimestampMinSeconds ||
+      deadline.seconds() > TimeUtil::kTimestampMaxSeconds || deadline.nanos() < 0 ||
+      deadline.nanos() > 999999999) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid timestamp"));
   }
   absl::Time d = FromTimestamp(deadline);
@@ -143,35 +149,42 @@ absl::Status CheckExtensionDeadline(const std::string& field, const Timestamp& d
         absl::StrCat(field, ": ", Rfc3339(d), " is in the past (now ", Rfc3339(now), ")"));
   }
   if (IsSet(t.granted_deadline()) && d <= FromTimestamp(t.granted_deadline())) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", Rfc3339(d), " is not later than the current deadline ",
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", Rfc3339(d),
+                                                   " is not later than the current deadline ",
                                                    Rfc3339(FromTimestamp(t.granted_deadline()))));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckExtensionRequest(const v1::RequestExtensionRequest& req, absl::Time now) {
-  if (req.reason().empty()) return absl::InvalidArgumentError("reason: is required for an extension");
-  if (!req.has_requested_deadline()) return absl::InvalidArgumentError("requested_deadline: is required");
-  return CheckExtensionDeadline("requested_deadline", req.requested_deadline(), v1::DispatchedTicket(), now);
+  if (req.reason().empty())
+    return absl::InvalidArgumentError("reason: is required for an extension");
+  if (!req.has_requested_deadline())
+    return absl::InvalidArgumentError("requested_deadline: is required");
+  return CheckExtensionDeadline("requested_deadline", req.requested_deadline(),
+                                v1::DispatchedTicket(), now);
 }
 
-absl::StatusOr<Timestamp> GrantedDeadline(const v1::DecideExtensionRequest& req, const v1::DispatchedTicket& t,
-                                          absl::Time now) {
+absl::StatusOr<Timestamp> GrantedDeadline(const v1::DecideExtensionRequest& req,
+                                          const v1::DispatchedTicket& t, absl::Time now) {
   if (req.has_new_deadline()) {
-    if (auto s = CheckExtensionDeadline("new_deadline", req.new_deadline(), t, now); !s.ok()) return s;
+    if (auto s = CheckExtensionDeadline("new_deadline", req.new_deadline(), t, now); !s.ok())
+      return s;
     return req.new_deadline();
   }
   if (!t.has_requested_deadline()) {
-    return absl::InvalidArgumentError("new_deadline: is required (the pending request names no deadline)");
+    return absl::InvalidArgumentError(
+        "new_deadline: is required (the pending request names no deadline)");
   }
   if (auto s = CheckExtensionDeadline("new_deadline", t.requested_deadline(), t, now); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(s.message(), "; the requested deadline cannot be granted, give a new_deadline"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.message(), "; the requested deadline cannot be granted, give a new_deadline"));
   }
   return t.requested_deadline();
 }
 
-absl::StatusOr<Change> ApplyAssign(v1::DispatchedTicket& t, const v1::AssignTicketRequest& req, absl::Time now) {
+absl::StatusOr<Change> ApplyAssign(v1::DispatchedTicket& t, const v1::AssignTicketRequest& req,
+                                   absl::Time now) {
   if (auto s = Move(t, Action::kAssign); !s.ok()) return s;
   Change ch;
   t.set_department_id(req.department_id());
@@ -204,8 +217,8 @@ absl::StatusOr<Change> ApplyAccept(v1::DispatchedTicket& t, const std::string& d
   return ch;
 }
 
-absl::StatusOr<Change> ApplyReturn(v1::DispatchedTicket& t, const std::string& dept, const std::string& reason,
-                                   absl::Time now) {
+absl::StatusOr<Change> ApplyReturn(v1::DispatchedTicket& t, const std::string& dept,
+                                   const std::string& reason, absl::Time now) {
   if (auto s = CheckDepartment(t, dept); !s.ok()) return s;
   auto ev = Event(t);
   if (auto s = Move(t, Action::kReturn); !s.ok()) return s;
@@ -224,12 +237,15 @@ absl::StatusOr<Change> ApplyReturn(v1::DispatchedTicket& t, const std::string& d
   return ch;
 }
 
-absl::StatusOr<Change> ApplyRequestExtension(v1::DispatchedTicket& t, const v1::RequestExtensionRequest& req,
+absl::StatusOr<Change> ApplyRequestExtension(v1::DispatchedTicket& t,
+                                             const v1::RequestExtensionRequest& req,
                                              absl::Time now) {
   if (auto s = CheckDepartment(t, req.department_id()); !s.ok()) return s;
   auto ev = Event(t);
   if (auto s = Move(t, Action::kRequestExtension); !s.ok()) return s;
-  if (auto s = CheckExtensionDeadline("requested_deadline", req.requested_deadline(), t, now); !s.ok()) return s;
+  if (auto s = CheckExtensionDeadline("requested_deadline", req.requested_deadline(), t, now);
+      !s.ok())
+    return s;
   t.set_last_reason(req.reason());
   // Kept with the state change, so an approval always finds the deadline that was asked for.
   *t.mutable_requested_deadline() = req.requested_deadline();
@@ -243,7 +259,8 @@ absl::StatusOr<Change> ApplyRequestExtension(v1::DispatchedTicket& t, const v1::
   return ch;
 }
 
-absl::StatusOr<Change> ApplyReply(v1::DispatchedTicket& t, const std::string& dept, const std::string& resolution) {
+absl::StatusOr<Change> ApplyReply(v1::DispatchedTicket& t, const std::string& dept,
+                                  const std::string& resolution) {
   if (auto s = CheckDepartment(t, dept); !s.ok()) return s;
   auto ev = Event(t);
   if (auto s = Move(t, Action::kReply); !s.ok()) return s;
@@ -256,10 +273,11 @@ absl::StatusOr<Change> ApplyReply(v1::DispatchedTicket& t, const std::string& de
   return ch;
 }
 
-absl::StatusOr<Change> ApplyDecideExtension(v1::DispatchedTicket& t, const v1::DecideExtensionRequest& req,
-                                            absl::Time now) {
+absl::StatusOr<Change> ApplyDecideExtension(v1::DispatchedTicket& t,
+                                            const v1::DecideExtensionRequest& req, absl::Time now) {
   auto ev = Event(t);
-  if (auto s = Move(t, req.approve() ? Action::kGrantExtension : Action::kRefuseExtension); !s.ok()) return s;
+  if (auto s = Move(t, req.approve() ? Action::kGrantExtension : Action::kRefuseExtension); !s.ok())
+    return s;
   if (req.approve()) {
     auto deadline = GrantedDeadline(req, t, now);
     if (!deadline.ok()) return deadline.status();
@@ -294,7 +312,8 @@ absl::StatusOr<Change> ApplyClose(v1::DispatchedTicket& t) {
   return ch;
 }
 
-absl::StatusOr<Change> ApplyReopen(v1::DispatchedTicket& t, const std::string& reason, absl::Time now) {
+absl::StatusOr<Change> ApplyReopen(v1::DispatchedTicket& t, const std::string& reason,
+                                   absl::Time now) {
   auto ev = Event(t);
   if (auto s = Move(t, Action::kReopen); !s.ok()) return s;
   t.set_last_reason(reason);

@@ -43,8 +43,8 @@ struct Routing {
   std::string triage_reason;  // set when !automatic
 };
 Routing DecideRouting(const std::vector<TextClassifier::Prediction>& predictions,
-                      const ResponsibilityMatrix& matrix, const std::string& district, double threshold,
-                      int max_suggestions);
+                      const ResponsibilityMatrix& matrix, const std::string& district,
+                      double threshold, int max_suggestions);
 
 // The ticket dispatch creates for a TicketCreated, and its first change (TicketDispatched to the
 // department, or TicketTriaged into the triage queue). The event carries the creator's traceparent.
@@ -52,8 +52,8 @@ struct NewTicket {
   v1::DispatchedTicket ticket;
   Change change;
 };
-NewTicket RouteCreated(const v1::EventEnvelope& created, const Routing& routing, const std::string& model_version,
-                       absl::Time now);
+NewTicket RouteCreated(const v1::EventEnvelope& created, const Routing& routing,
+                       const std::string& model_version, absl::Time now);
 
 // Whether a survey answer asks for the ticket to be reopened, and the reason recorded.
 bool IsNegativeSurvey(const v1::SurveyAnswered& s, int reopen_satisfaction_at_most);
@@ -62,7 +62,8 @@ std::string SurveyReopenReason(const v1::SurveyAnswered& s);
 // Extension rules. A deadline must be a valid timestamp, later than `now`, and later than the
 // deadline the last granted extension set (v1::DispatchedTicket.granted_deadline). Errors are
 // INVALID_ARGUMENT naming the field.
-absl::Status CheckExtensionDeadline(const std::string& field, const google::protobuf::Timestamp& deadline,
+absl::Status CheckExtensionDeadline(const std::string& field,
+                                    const google::protobuf::Timestamp& deadline,
                                     const v1::DispatchedTicket& t, absl::Time now);
 // What can be checked before the ticket is read: reason and a requested deadline in the future.
 absl::Status CheckExtensionRequest(const v1::RequestExtensionRequest& req, absl::Time now);
@@ -70,21 +71,26 @@ absl::Status CheckExtensionRequest(const v1::RequestExtensionRequest& req, absl:
 // for; INVALID_ARGUMENT when neither is set or it is not acceptable (it may have passed while
 // the request waited).
 absl::StatusOr<google::protobuf::Timestamp> GrantedDeadline(const v1::DecideExtensionRequest& req,
-                                                            const v1::DispatchedTicket& t, absl::Time now);
+                                                            const v1::DispatchedTicket& t,
+                                                            absl::Time now);
 
 // Transitions: each checks who acts and the state machine, changes `t` (not its version: the
 // store bumps it) and returns what else to write, events included. On error `t` is unusable.
-absl::StatusOr<Change> ApplyAssign(v1::DispatchedTicket& t, const v1::AssignTicketRequest& req, absl::Time now);
-absl::StatusOr<Change> ApplyAccept(v1::DispatchedTicket& t, const std::string& dept);
-absl::StatusOr<Change> ApplyReturn(v1::DispatchedTicket& t, const std::string& dept, const std::string& reason,
+absl::StatusOr<Change> ApplyAssign(v1::DispatchedTicket& t, const v1::AssignTicketRequest& req,
                                    absl::Time now);
-absl::StatusOr<Change> ApplyRequestExtension(v1::DispatchedTicket& t, const v1::RequestExtensionRequest& req,
+absl::StatusOr<Change> ApplyAccept(v1::DispatchedTicket& t, const std::string& dept);
+absl::StatusOr<Change> ApplyReturn(v1::DispatchedTicket& t, const std::string& dept,
+                                   const std::string& reason, absl::Time now);
+absl::StatusOr<Change> ApplyRequestExtension(v1::DispatchedTicket& t,
+                                             const v1::RequestExtensionRequest& req,
                                              absl::Time now);
-absl::StatusOr<Change> ApplyReply(v1::DispatchedTicket& t, const std::string& dept, const std::string& resolution);
-absl::StatusOr<Change> ApplyDecideExtension(v1::DispatchedTicket& t, const v1::DecideExtensionRequest& req,
-                                            absl::Time now);
+absl::StatusOr<Change> ApplyReply(v1::DispatchedTicket& t, const std::string& dept,
+                                  const std::string& resolution);
+absl::StatusOr<Change> ApplyDecideExtension(v1::DispatchedTicket& t,
+                                            const v1::DecideExtensionRequest& req, absl::Time now);
 absl::StatusOr<Change> ApplyClose(v1::DispatchedTicket& t);
-absl::StatusOr<Change> ApplyReopen(v1::DispatchedTicket& t, const std::string& reason, absl::Time now);
+absl::StatusOr<Change> ApplyReopen(v1::DispatchedTicket& t, const std::string& reason,
+                                   absl::Time now);
 absl::StatusOr<Change> ApplyWithdraw(v1::DispatchedTicket& t, const std::string& reason);
 
 }  // namespace hotline::dispatch

@@ -14,13 +14,16 @@ absl::StatusOr<v1::DispatchedTicket> TicketRepository::Parse(const std::string& 
   return t;
 }
 
-std::vector<RedisCommand> TicketRepository::ChangeCommands(const std::string& id, const Change& change) {
+std::vector<RedisCommand> TicketRepository::ChangeCommands(const std::string& id,
+                                                           const Change& change) {
   std::vector<RedisCommand> cmds;
   if (change.enqueue_triage) {
-    cmds.push_back({"ZADD", kTriageKey, std::to_string(absl::ToUnixMillis(*change.enqueue_triage)), id});
+    cmds.push_back(
+        {"ZADD", kTriageKey, std::to_string(absl::ToUnixMillis(*change.enqueue_triage)), id});
   }
   if (change.dequeue_triage) cmds.push_back({"ZREM", kTriageKey, id});
-  if (!change.assign_to.empty()) cmds.push_back({"XADD", DepartmentStream(change.assign_to), "*", "ticket", id});
+  if (!change.assign_to.empty())
+    cmds.push_back({"XADD", DepartmentStream(change.assign_to), "*", "ticket", id});
   for (const auto& l : change.labels) {
     std::string clean;
     for (char c : l.text) clean.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
@@ -38,15 +41,18 @@ absl::StatusOr<std::optional<v1::DispatchedTicket>> TicketRepository::Get(const 
   return std::optional<v1::DispatchedTicket>(std::move(*t));
 }
 
-absl::StatusOr<v1::DispatchedTicket> TicketRepository::Mutate(const std::string& id, const Mutation& mutate) {
+absl::StatusOr<v1::DispatchedTicket> TicketRepository::Mutate(const std::string& id,
+                                                              const Mutation& mutate) {
   if (id.empty()) return absl::InvalidArgumentError("ticket_id: is required");
   v1::DispatchedTicket result;
   bool changed = false;
   auto r = redis_->WatchTransaction(
-      {TicketKey(id)}, [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
+      {TicketKey(id)},
+      [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
         auto cur = read({"GET", TicketKey(id)});
         if (!cur.ok()) return cur.status();
-        if (cur->IsNil()) return absl::NotFoundError(absl::StrCat("no ticket ", id, " in dispatch"));
+        if (cur->IsNil())
+          return absl::NotFoundError(absl::StrCat("no ticket ", id, " in dispatch"));
         auto t = Parse(cur->str);
         if (!t.ok()) return t.status();
         auto change = mutate(*t);
@@ -70,7 +76,8 @@ absl::StatusOr<v1::DispatchedTicket> TicketRepository::Mutate(const std::string&
   return result;
 }
 
-absl::StatusOr<bool> TicketRepository::CreateOnce(const std::string& event_id, const v1::DispatchedTicket& t,
+absl::StatusOr<bool> TicketRepository::CreateOnce(const std::string& event_id,
+                                                  const v1::DispatchedTicket& t,
                                                   const Change& change) {
   bool written = false;
   auto outcome = applier_->Apply(
@@ -98,8 +105,10 @@ absl::StatusOr<bool> TicketRepository::CreateOnce(const std::string& event_id, c
   return written;
 }
 
-absl::StatusOr<std::vector<v1::DispatchedTicket>> TicketRepository::ListTriage(size_t offset, size_t limit) {
-  auto ids = redis_->Command({"ZRANGE", kTriageKey, std::to_string(offset), std::to_string(offset + limit - 1)});
+absl::StatusOr<std::vector<v1::DispatchedTicket>> TicketRepository::ListTriage(size_t offset,
+                                                                               size_t limit) {
+  auto ids = redis_->Command(
+      {"ZRANGE", kTriageKey, std::to_string(offset), std::to_string(offset + limit - 1)});
   if (!ids.ok()) return ids.status();
   std::vector<RedisCommand> gets;
   for (const auto& e : ids->elements) gets.push_back({"GET", TicketKey(e.str)});

@@ -27,14 +27,18 @@ class TicketRepository : public DispatchStore {
   static std::string TicketKey(const std::string& id) { return "dispatch:t:" + id; }
   static constexpr char kTriageKey[] = "dispatch:triage";
   static constexpr char kDepartmentStreamPrefix[] = "dispatch:dept:";
-  static std::string DepartmentStream(const std::string& dept) { return kDepartmentStreamPrefix + dept; }
+  static std::string DepartmentStream(const std::string& dept) {
+    return kDepartmentStreamPrefix + dept;
+  }
   static constexpr char kLabelsKey[] = "dispatch:labels";
 
   absl::StatusOr<std::optional<v1::DispatchedTicket>> Get(const std::string& id) override;
-  absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id, const Mutation& mutate) override;
+  absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id,
+                                              const Mutation& mutate) override;
   absl::StatusOr<bool> CreateOnce(const std::string& event_id, const v1::DispatchedTicket& t,
                                   const Change& change) override;
-  absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset, size_t limit) override;
+  absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset,
+                                                               size_t limit) override;
 
   // The commands that store `t`.
   static RedisCommand Put(const v1::DispatchedTicket& t);

@@ -39,7 +39,7 @@ absl::StatusOr<IntakeConfig> LoadIntakeConfig(const EnvReader& env) {
   auto kb = env.String("INTAKE_KNOWLEDGE_BASE", "deploy/knowledge/knowledge_base.jsonl");
   if (!kb.ok()) return kb.status();
   c.knowledge_base_path = *kb;
-  auto open311 = env.String("INTAKE_OPEN311_ADDR", "0.0.0.0:8080");
+  auto open311 = env.StringOrEmpty("INTAKE_OPEN311_ADDR", "0.0.0.0:8080");  // "" turns it off
   if (!open311.ok()) return open311.status();
   if (!open311->empty()) {
     auto addr = env.Address("INTAKE_OPEN311_ADDR", "0.0.0.0:8080");

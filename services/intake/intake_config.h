@@ -15,9 +15,9 @@ struct IntakeConfig {
   IntakeOptions core;
   std::string knowledge_base_path;  // INTAKE_KNOWLEDGE_BASE
   std::string open311_addr;         // INTAKE_OPEN311_ADDR; "" turns the REST endpoints off
-  Open311Options open311;           // INTAKE_OPEN311_MAX_BODY_BYTES, _READ_TIMEOUT_MS, _MAX_CONNECTIONS
-  ThrottleOptions verification;     // INTAKE_VERIFY_*
-  bool dev_pseudonym_key = false;   // INTAKE_PSEUDONYM_KEY was not set
+  Open311Options open311;  // INTAKE_OPEN311_MAX_BODY_BYTES, _READ_TIMEOUT_MS, _MAX_CONNECTIONS
+  ThrottleOptions verification;    // INTAKE_VERIFY_*
+  bool dev_pseudonym_key = false;  // INTAKE_PSEUDONYM_KEY was not set
 };
 
 absl::StatusOr<IntakeConfig> LoadIntakeConfig(const EnvReader& env);

@@ -1,13 +1,12 @@
 #include "services/intake/intake_core.h"
 
-#include "services/common/rpc.h"
-
 #include <google/protobuf/util/time_util.h>
 #include <openssl/crypto.h>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/events.h"
 #include "services/common/log.h"
+#include "services/common/rpc.h"
 #include "services/common/text.h"
 #include "services/common/time_proto.h"
 #include "services/intake/identity.h"
@@ -16,7 +15,6 @@
 
 namespace hotline::intake {
 namespace {
-
 
 constexpr size_t kDuplicateCandidates = 50;
 constexpr size_t kMaxTicketRefBytes = 64;  // ticket ids are UUIDs, numbers ~20 bytes
@@ -35,7 +33,9 @@ absl::StatusOr<v1::SubmitRequestResponse> IntakeCore::Replay(const std::string& 
   resp.set_verification_code((*rec)->verification_code);
   resp.set_replayed(true);
   switch ((*rec)->ticket.state()) {
-    case v1::TICKET_STATE_MERGED: resp.set_outcome(v1::SUBMIT_OUTCOME_MERGED); break;
+    case v1::TICKET_STATE_MERGED:
+      resp.set_outcome(v1::SUBMIT_OUTCOME_MERGED);
+      break;
     case v1::TICKET_STATE_DIRECT_ANSWERED: {
       resp.set_outcome(v1::SUBMIT_OUTCOME_DIRECT_ANSWERED);
       for (const auto& m : kb_->Search((*rec)->ticket.text(), 5)) {
@@ -43,7 +43,8 @@ absl::StatusOr<v1::SubmitRequestResponse> IntakeCore::Replay(const std::string& 
       }
       break;
     }
-    default: resp.set_outcome(v1::SUBMIT_OUTCOME_CREATED);
+    default:
+      resp.set_outcome(v1::SUBMIT_OUTCOME_CREATED);
   }
   return resp;
 }
@@ -78,8 +79,8 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
   rec.name = c.name();
   rec.email = c.email();
   rec.wechat_openid = c.wechat_openid();
-  std::string identity = !rec.phone.empty() ? rec.phone
-                         : !rec.email.empty() ? "mailto:" + rec.email
+  std::string identity = !rec.phone.empty()           ? rec.phone
+                         : !rec.email.empty()         ? "mailto:" + rec.email
                          : !rec.wechat_openid.empty() ? "wechat:" + rec.wechat_openid
                                                       : "";
   auto* masked = t.mutable_contact();
@@ -117,10 +118,9 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
     if (original) {
       bool same_citizen = !masked->citizen_id().empty() &&
                           original->ticket.contact().citizen_id() == masked->citizen_id();
-      result.merge_reason = absl::StrCat(same_citizen ? "same citizen" : "same place",
-                                         ", near-identical text (similarity ",
-                                         static_cast<int>(best * 100), "%) within ",
-                                         absl::FormatDuration(opts_.duplicate_window));
+      result.merge_reason = absl::StrCat(
+          same_citizen ? "same citizen" : "same place", ", near-identical text (similarity ",
+          static_cast<int>(best * 100), "%) within ", absl::FormatDuration(opts_.duplicate_window));
     }
   }
 
@@ -174,7 +174,8 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
   auto stored = store_->Create(rec, req.idempotency_key(), {ev}, snapshot);
   // Each conflict means another report at this citizen or place committed, so progress is
   // guaranteed; the bound only stops a pathological storm.
-  if (absl::IsAborted(stored.status()) && attempt < 32) return Submit(req, traceparent, attempt + 1);
+  if (absl::IsAborted(stored.status()) && attempt < 32)
+    return Submit(req, traceparent, attempt + 1);
   if (!stored.ok()) return stored.status();
   if (*stored != t.ticket_id()) {  // a concurrent retry with the same key won the race
     auto replay = Replay(*stored);
@@ -199,7 +200,8 @@ absl::StatusOr<TicketRecord> IntakeCore::LoadForCitizen(const std::string& id,
                                                         const std::string& caller) {
   if (id.empty()) return absl::InvalidArgumentError("ticket_id: is required");
   if (id.size() > kMaxTicketRefBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("ticket_id: longer than ", kMaxTicketRefBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ticket_id: longer than ", kMaxTicketRefBytes, " bytes"));
   }
   if (code.empty()) return absl::InvalidArgumentError("verification_code: is required");
   auto rec = store_->Get(id);
@@ -234,7 +236,8 @@ absl::StatusOr<v1::ListCitizenTicketsResponse> IntakeCore::ListByPhone(
   auto p = ReadPage(page, 20, kMaxPageSize);
   if (!p.ok()) return p.status();
   const size_t size = p->size;
-  auto recs = store_->ListByCitizen(CitizenId(opts_.pseudonym_key, *canonical), p->offset, size + 1);
+  auto recs =
+      store_->ListByCitizen(CitizenId(opts_.pseudonym_key, *canonical), p->offset, size + 1);
   if (!recs.ok()) return recs.status();
   v1::ListCitizenTicketsResponse out;
   for (size_t i = 0; i < recs->size() && i < size; ++i) *out.add_tickets() = (*recs)[i].ticket;
@@ -246,7 +249,8 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
                                                   const std::string& traceparent,
                                                   const std::string& caller) {
   if (auto s = CheckText("text", req.text(), kMaxSupplementChars, true); !s.ok()) return s;
-  if (req.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: is required");
+  if (req.idempotency_key().empty())
+    return absl::InvalidArgumentError("idempotency_key: is required");
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto rec = LoadForCitizen(req.ticket_id(), req.verification_code(), caller);
     if (!rec.ok()) return rec.status();
@@ -254,8 +258,9 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
       if (k == req.idempotency_key()) return rec->ticket;  // a retry: already added
     }
     if (!Open(rec->ticket.state())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "ticket is ", v1::TicketState_Name(rec->ticket.state()), "; only open tickets take supplements"));
+      return absl::FailedPreconditionError(absl::StrCat("ticket is ",
+                                                        v1::TicketState_Name(rec->ticket.state()),
+                                                        "; only open tickets take supplements"));
     }
     int64_t expected = rec->version;
     auto* s = rec->ticket.add_supplements();

@@ -13,12 +13,12 @@
 namespace hotline::intake {
 
 struct IntakeOptions {
-  std::string city_code = "HL";         // first part of ticket numbers
+  std::string city_code = "HL";                         // first part of ticket numbers
   absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);  // the hotline's local time (dates)
-  std::string pseudonym_key;             // HMAC key of citizen ids
+  std::string pseudonym_key;                            // HMAC key of citizen ids
   absl::Duration duplicate_window = absl::Hours(72);
-  double duplicate_similarity = 0.6;     // bigram Jaccard to call two texts the same problem
-  double direct_answer_coverage = 0.6;   // knowledge base coverage to answer at once
+  double duplicate_similarity = 0.6;    // bigram Jaccard to call two texts the same problem
+  double direct_answer_coverage = 0.6;  // knowledge base coverage to answer at once
 };
 
 // What happened to a submission, for the caller and for metrics.

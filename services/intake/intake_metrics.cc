@@ -25,18 +25,22 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                     .Help("Verification codes locked after too many wrong attempts, by scope "
                           "(ticket or caller)")
                     .Register(registry)),
-      open311_refused_(prometheus::BuildCounter()
-                           .Name("hotline_intake_open311_refused_total")
-                           .Help("Open311 HTTP requests refused before reaching the core, by reason")
-                           .Register(registry)) {
+      open311_refused_(
+          prometheus::BuildCounter()
+              .Name("hotline_intake_open311_refused_total")
+              .Help("Open311 HTTP requests refused before reaching the core, by reason")
+              .Register(registry)) {
   // Zero series exist from the start, so alerts and dashboards see 0 rather than nothing.
   for (const char* s : {"ticket", "caller"}) lockouts_.Add({{"scope", s}});
-  for (const char* r : {"too_large", "length_required", "unauthorized", "busy", "timeout", "bad_request"}) {
+  for (const char* r :
+       {"too_large", "length_required", "unauthorized", "busy", "timeout", "bad_request"}) {
     open311_refused_.Add({{"reason", r}});
   }
 }
 
-void IntakeMetrics::CountLockout(const std::string& scope) { lockouts_.Add({{"scope", scope}}).Increment(); }
+void IntakeMetrics::CountLockout(const std::string& scope) {
+  lockouts_.Add({{"scope", scope}}).Increment();
+}
 
 void IntakeMetrics::CountOpen311Refused(const std::string& reason) {
   open311_refused_.Add({{"reason", reason}}).Increment();
@@ -44,7 +48,8 @@ void IntakeMetrics::CountOpen311Refused(const std::string& reason) {
 
 void IntakeMetrics::CountSubmission(v1::Channel channel, v1::TicketType type,
                                     const std::string& outcome) {
-  requests_.Add({{"channel", ChannelLabel(channel)}, {"type", TypeLabel(type)}, {"outcome", outcome}})
+  requests_
+      .Add({{"channel", ChannelLabel(channel)}, {"type", TypeLabel(type)}, {"outcome", outcome}})
       .Increment();
 }
 

@@ -23,36 +23,39 @@ IntakeServiceImpl::IntakeServiceImpl(IntakeCore* core, IntakeMetrics* metrics, R
          [this](const Caller&, const v1::GetTicketRequest* req, v1::GetTicketResponse* resp) {
            return Fill(core_->Get(req->ticket_id()), resp->mutable_ticket());
          });
-  Handle("IntakeService/TrackTicket",
-         [this](const Caller& c, const v1::TrackTicketRequest* req, v1::TrackTicketResponse* resp) {
-           // The caller is the second throttle key: one token cannot sweep many tickets' codes.
-           return Fill(core_->Track(req->ticket_number(), req->verification_code(), c.principal.name),
-                       resp->mutable_ticket());
-         });
-  Handle("IntakeService/ListCitizenTickets", [this](const Caller&, const v1::ListCitizenTicketsRequest* req,
-                                                    v1::ListCitizenTicketsResponse* resp) {
-    return Fill(core_->ListByPhone(req->phone(), req->page()), resp);
+  Handle("IntakeService/TrackTicket", [this](const Caller& c, const v1::TrackTicketRequest* req,
+                                             v1::TrackTicketResponse* resp) {
+    // The caller is the second throttle key: one token cannot sweep many tickets' codes.
+    return Fill(core_->Track(req->ticket_number(), req->verification_code(), c.principal.name),
+                resp->mutable_ticket());
   });
+  Handle("IntakeService/ListCitizenTickets",
+         [this](const Caller&, const v1::ListCitizenTicketsRequest* req,
+                v1::ListCitizenTicketsResponse* resp) {
+           return Fill(core_->ListByPhone(req->phone(), req->page()), resp);
+         });
   Handle("IntakeService/AddSupplement", [this](const Caller& c, const v1::AddSupplementRequest* req,
                                                v1::AddSupplementResponse* resp) {
     return Fill(core_->Supplement(*req, c.traceparent, c.principal.name), resp->mutable_ticket());
   });
-  Handle("IntakeService/WithdrawTicket", [this](const Caller& c, const v1::WithdrawTicketRequest* req,
-                                                v1::WithdrawTicketResponse* resp) {
-    return Fill(core_->Withdraw(*req, c.traceparent, c.principal.name), resp->mutable_ticket());
-  });
-  Handle("IntakeService/SearchKnowledge", [this](const Caller&, const v1::SearchKnowledgeRequest* req,
-                                                 v1::SearchKnowledgeResponse* resp) {
-    if (req->query().empty()) return absl::InvalidArgumentError("query: is required");
-    size_t limit = req->limit() <= 0 ? 5 : std::min(req->limit(), 20);
-    for (const auto& m : core_->SearchKnowledge(req->query(), limit)) {
-      auto* out = resp->add_matches();
-      *out->mutable_entry() = *m.entry;
-      out->set_score(m.score);
-      out->set_coverage(m.coverage);
-    }
-    return absl::OkStatus();
-  });
+  Handle(
+      "IntakeService/WithdrawTicket", [this](const Caller& c, const v1::WithdrawTicketRequest* req,
+                                             v1::WithdrawTicketResponse* resp) {
+        return Fill(core_->Withdraw(*req, c.traceparent, c.principal.name), resp->mutable_ticket());
+      });
+  Handle("IntakeService/SearchKnowledge",
+         [this](const Caller&, const v1::SearchKnowledgeRequest* req,
+                v1::SearchKnowledgeResponse* resp) {
+           if (req->query().empty()) return absl::InvalidArgumentError("query: is required");
+           size_t limit = req->limit() <= 0 ? 5 : std::min(req->limit(), 20);
+           for (const auto& m : core_->SearchKnowledge(req->query(), limit)) {
+             auto* out = resp->add_matches();
+             *out->mutable_entry() = *m.entry;
+             out->set_score(m.score);
+             out->set_coverage(m.coverage);
+           }
+           return absl::OkStatus();
+         });
 }
 
 }  // namespace hotline::intake

@@ -17,7 +17,9 @@ namespace {
 constexpr double kK1 = 1.2;
 constexpr double kB = 0.75;
 
-bool IsBigram(const std::string& g) { return Utf8Length(g) == 2 && static_cast<unsigned char>(g[0]) >= 0x80; }
+bool IsBigram(const std::string& g) {
+  return Utf8Length(g) == 2 && static_cast<unsigned char>(g[0]) >= 0x80;
+}
 
 }  // namespace
 

@@ -25,7 +25,8 @@ class KnowledgeBase {
   // One entry per line in proto JSON (see intake.proto KnowledgeEntry); blank lines and lines
   // starting with '#' are skipped. An error names the line.
   static absl::StatusOr<std::unique_ptr<KnowledgeBase>> LoadFile(const std::string& path);
-  static absl::StatusOr<std::unique_ptr<KnowledgeBase>> Build(std::vector<v1::KnowledgeEntry> entries);
+  static absl::StatusOr<std::unique_ptr<KnowledgeBase>> Build(
+      std::vector<v1::KnowledgeEntry> entries);
 
   // Best matches first.
   std::vector<Match> Search(const std::string& query, size_t limit) const;

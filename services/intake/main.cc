@@ -35,11 +35,14 @@ int main() {
     if (!config.ok()) return config.status();
     intake.config = *config;
     if (intake.config.dev_pseudonym_key) {
-      hotline::LogWarn("INTAKE_PSEUDONYM_KEY not set: citizen ids use the development key; "
-                       "set a secret key in production");
+      hotline::LogWarn(
+          "INTAKE_PSEUDONYM_KEY not set: citizen ids use the development key; "
+          "set a secret key in production");
     }
     auto kb = KnowledgeBase::LoadFile(intake.config.knowledge_base_path);
-    if (!kb.ok()) return absl::InvalidArgumentError("INTAKE_KNOWLEDGE_BASE: " + std::string(kb.status().message()));
+    if (!kb.ok())
+      return absl::InvalidArgumentError("INTAKE_KNOWLEDGE_BASE: " +
+                                        std::string(kb.status().message()));
     intake.kb = std::move(*kb);
     hotline::LogInfo("knowledge base loaded", {{"entries", std::to_string(intake.kb->size())},
                                                {"path", intake.config.knowledge_base_path}});
@@ -49,16 +52,17 @@ int main() {
     intake.throttle = std::make_unique<VerificationThrottle>(
         intake.attempts.get(), intake.config.verification,
         [m = intake.metrics.get()](const Lockout& l) { m->CountLockout(l.scope); });
-    intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(), intake.throttle.get(),
-                                               intake.config.core);
+    intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(),
+                                               intake.throttle.get(), intake.config.core);
     ctx.grpc_services.push_back(
         std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get(), ctx.rpc));
     if (!intake.config.open311_addr.empty()) {
-      auto http = Open311Server::Start(intake.config.open311_addr, intake.config.open311, intake.core.get(),
-                                       intake.metrics.get(), ctx.auth);
+      auto http = Open311Server::Start(intake.config.open311_addr, intake.config.open311,
+                                       intake.core.get(), intake.metrics.get(), ctx.auth);
       if (!http.ok()) return http.status();
       intake.open311 = std::move(*http);
-      hotline::LogInfo("Open311 GeoReport v2 listening", {{"port", std::to_string(intake.open311->port())}});
+      hotline::LogInfo("Open311 GeoReport v2 listening",
+                       {{"port", std::to_string(intake.open311->port())}});
       Open311Server* open311 = intake.open311.get();
       ctx.on_shutdown.push_back([open311] { open311->Stop(); });
     }

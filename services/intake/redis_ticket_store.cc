@@ -1,9 +1,8 @@
 #include "services/intake/redis_ticket_store.h"
 
-#include "absl/strings/numbers.h"
-
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -24,11 +23,17 @@ constexpr char kCreatedKey[] = "intake:created";
 std::string Millis(absl::Time t) { return std::to_string(absl::ToUnixMillis(t)); }
 
 RedisCommand HashWrite(const TicketRecord& r) {
-  return {"HSET", TicketKey(r.ticket.ticket_id()),
-          "pb", r.ticket.SerializeAsString(),
-          "phone", r.phone, "name", r.name, "email", r.email, "wechat", r.wechat_openid,
-          "code", r.verification_code, "norm", r.normalized_text, "place", r.place_key,
-          "skeys", absl::StrJoin(r.supplement_keys, "\n"), "v", std::to_string(r.version)};
+  return {"HSET",   TicketKey(r.ticket.ticket_id()),
+          "pb",     r.ticket.SerializeAsString(),
+          "phone",  r.phone,
+          "name",   r.name,
+          "email",  r.email,
+          "wechat", r.wechat_openid,
+          "code",   r.verification_code,
+          "norm",   r.normalized_text,
+          "place",  r.place_key,
+          "skeys",  absl::StrJoin(r.supplement_keys, "\n"),
+          "v",      std::to_string(r.version)};
 }
 
 absl::StatusOr<TicketRecord> FromHash(const RedisReply& reply) {
@@ -38,15 +43,23 @@ absl::StatusOr<TicketRecord> FromHash(const RedisReply& reply) {
     const std::string& f = reply.elements[i].str;
     const std::string& v = reply.elements[i + 1].str;
     if (f == "pb") {
-      if (!r.ticket.ParseFromString(v)) return absl::DataLossError("intake ticket record is corrupt");
+      if (!r.ticket.ParseFromString(v))
+        return absl::DataLossError("intake ticket record is corrupt");
       have_pb = true;
-    } else if (f == "phone") r.phone = v;
-    else if (f == "name") r.name = v;
-    else if (f == "email") r.email = v;
-    else if (f == "wechat") r.wechat_openid = v;
-    else if (f == "code") r.verification_code = v;
-    else if (f == "norm") r.normalized_text = v;
-    else if (f == "place") r.place_key = v;
+    } else if (f == "phone")
+      r.phone = v;
+    else if (f == "name")
+      r.name = v;
+    else if (f == "email")
+      r.email = v;
+    else if (f == "wechat")
+      r.wechat_openid = v;
+    else if (f == "code")
+      r.verification_code = v;
+    else if (f == "norm")
+      r.normalized_text = v;
+    else if (f == "place")
+      r.place_key = v;
     else if (f == "skeys") {
       if (!v.empty()) r.supplement_keys = absl::StrSplit(v, '\n');
     } else if (f == "v" && !absl::SimpleAtoi(v, &r.version)) {
@@ -118,10 +131,12 @@ absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::Recent(const std::st
   if (!sizes.ok()) return sizes.status();
   if (snapshot) *snapshot = {true, (*sizes)[0].integer, (*sizes)[1].integer};
   if (!citizen_id.empty()) {
-    cmds.push_back({"ZREVRANGEBYSCORE", CitizenKey(citizen_id), "+inf", Millis(since), "LIMIT", "0", lim});
+    cmds.push_back(
+        {"ZREVRANGEBYSCORE", CitizenKey(citizen_id), "+inf", Millis(since), "LIMIT", "0", lim});
   }
   if (!place_key.empty()) {
-    cmds.push_back({"ZREVRANGEBYSCORE", PlaceIndexKey(place_key), "+inf", Millis(since), "LIMIT", "0", lim});
+    cmds.push_back(
+        {"ZREVRANGEBYSCORE", PlaceIndexKey(place_key), "+inf", Millis(since), "LIMIT", "0", lim});
   }
   if (cmds.empty()) return std::vector<TicketRecord>();
   auto replies = redis_->Pipeline(cmds);
@@ -145,7 +160,8 @@ absl::StatusOr<std::string> RedisTicketStore::Create(const TicketRecord& rec,
                                                      const std::vector<v1::EventEnvelope>& events,
                                                      const IndexSnapshot& seen) {
   const v1::Ticket& t = rec.ticket;
-  const std::string citizen_index = CitizenKey(t.contact().citizen_id().empty() ? "-" : t.contact().citizen_id());
+  const std::string citizen_index =
+      CitizenKey(t.contact().citizen_id().empty() ? "-" : t.contact().citizen_id());
   const std::string place_index = PlaceIndexKey(rec.place_key.empty() ? "-" : rec.place_key);
   std::string holder;
   auto result = redis_->WatchTransaction(
@@ -162,11 +178,14 @@ absl::StatusOr<std::string> RedisTicketStore::Create(const TicketRecord& rec,
         auto p = read({"ZCARD", place_index});
         if (!p.ok()) return p.status();
         if (seen.taken && (c->integer != seen.citizen || p->integer != seen.place)) {
-          return absl::AbortedError("a ticket of the same citizen or place arrived meanwhile; re-check duplicates");
+          return absl::AbortedError(
+              "a ticket of the same citizen or place arrived meanwhile; re-check duplicates");
         }
-        std::string ms = std::to_string(t.created_at().seconds() * 1000 + t.created_at().nanos() / 1000000);
+        std::string ms =
+            std::to_string(t.created_at().seconds() * 1000 + t.created_at().nanos() / 1000000);
         std::vector<RedisCommand> cmds = {
-            {"SET", IdemKey(idempotency_key), t.ticket_id(), "EX", std::to_string(kIdempotencyTtlSeconds)},
+            {"SET", IdemKey(idempotency_key), t.ticket_id(), "EX",
+             std::to_string(kIdempotencyTtlSeconds)},
             HashWrite(rec),
             {"SET", NumberKey(t.ticket_number()), t.ticket_id()},
             {"ZADD", kCreatedKey, ms, t.ticket_id()},
@@ -231,8 +250,8 @@ absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::ListByCitizen(
 absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::ListCreated(absl::Time from,
                                                                         absl::Time to,
                                                                         size_t limit) {
-  auto r = redis_->Command({"ZRANGEBYSCORE", kCreatedKey, Millis(from),
-                            "(" + Millis(to), "LIMIT", "0", std::to_string(limit)});
+  auto r = redis_->Command({"ZRANGEBYSCORE", kCreatedKey, Millis(from), "(" + Millis(to), "LIMIT",
+                            "0", std::to_string(limit)});
   if (!r.ok()) return r.status();
   std::vector<std::string> ids;
   for (const auto& e : r->elements) ids.push_back(e.str);

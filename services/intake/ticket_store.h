@@ -20,10 +20,10 @@ struct TicketRecord {
   std::string email;
   std::string wechat_openid;
   std::string verification_code;
-  std::string normalized_text;  // for duplicate matching
-  std::string place_key;        // identity.h PlaceKey, "" without an address
+  std::string normalized_text;               // for duplicate matching
+  std::string place_key;                     // identity.h PlaceKey, "" without an address
   std::vector<std::string> supplement_keys;  // idempotency keys of applied supplements
-  int64_t version = 0;          // the aggregate version of the last event
+  int64_t version = 0;                       // the aggregate version of the last event
 };
 
 // Where intake keeps tickets (DESIGN.md house style 2: an interface at the edge; RedisTicketStore
@@ -32,7 +32,8 @@ class TicketStore {
  public:
   virtual ~TicketStore() = default;
 
-  virtual absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(const std::string& key) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(
+      const std::string& key) = 0;
   // By internal id or by readable number.
   virtual absl::StatusOr<std::optional<TicketRecord>> Get(const std::string& id_or_number) = 0;
   // The next number of the day's sequence (1, 2, ...), shared by every instance.
@@ -52,7 +53,8 @@ class TicketStore {
                                                            IndexSnapshot* snapshot) = 0;
   // Stores a new ticket, its indexes and `events` in one transaction, unless the idempotency key
   // was claimed meanwhile: then nothing is written and the holder's ticket id is returned.
-  virtual absl::StatusOr<std::string> Create(const TicketRecord& rec, const std::string& idempotency_key,
+  virtual absl::StatusOr<std::string> Create(const TicketRecord& rec,
+                                             const std::string& idempotency_key,
                                              const std::vector<v1::EventEnvelope>& events,
                                              const IndexSnapshot& seen) = 0;
   // Replaces a ticket if its version is still `expected_version` (ABORTED otherwise).

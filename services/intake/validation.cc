@@ -122,13 +122,15 @@ absl::StatusOr<std::string> NormalizePhone(const std::string& field, const std::
 absl::Status ValidateSubmission(const v1::SubmitRequestRequest& req) {
   using v1::Channel;
   if (req.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(req.channel())) {
-    return Invalid("channel", "is required (phone, web, wechat, app, sms, email, transfer_110, "
-                              "message_board, enterprise_line)");
+    return Invalid("channel",
+                   "is required (phone, web, wechat, app, sms, email, transfer_110, "
+                   "message_board, enterprise_line)");
   }
   const std::string& key = req.idempotency_key();
   if (key.empty()) return Invalid("idempotency_key", "is required; use one per request attempt");
   if (key.size() > kMaxIdempotencyKeyBytes) {
-    return Invalid("idempotency_key", absl::StrCat("longer than ", kMaxIdempotencyKeyBytes, " bytes"));
+    return Invalid("idempotency_key",
+                   absl::StrCat("longer than ", kMaxIdempotencyKeyBytes, " bytes"));
   }
   for (unsigned char c : key) {
     if (c < 0x21 || c > 0x7E) return Invalid("idempotency_key", "must be printable ASCII");
@@ -144,7 +146,8 @@ absl::Status ValidateSubmission(const v1::SubmitRequestRequest& req) {
   if (auto s = CheckText("location.district", req.location().district(), 50, false); !s.ok())
     return s;
   const auto& loc = req.location();
-  if (loc.latitude() < -90 || loc.latitude() > 90) return Invalid("location.latitude", "outside -90..90");
+  if (loc.latitude() < -90 || loc.latitude() > 90)
+    return Invalid("location.latitude", "outside -90..90");
   if (loc.longitude() < -180 || loc.longitude() > 180) {
     return Invalid("location.longitude", "outside -180..180");
   }
@@ -154,7 +157,8 @@ absl::Status ValidateSubmission(const v1::SubmitRequestRequest& req) {
   if (!c.phone().empty()) {
     if (auto p = NormalizePhone("contact.phone", c.phone()); !p.ok()) return p.status();
   }
-  if (!c.email().empty() && !IsEmail(c.email())) return Invalid("contact.email", "not an e-mail address");
+  if (!c.email().empty() && !IsEmail(c.email()))
+    return Invalid("contact.email", "not an e-mail address");
   if (auto s = CheckText("call_id", req.call_id(), 64, false); !s.ok()) return s;
   if (auto s = CheckText("external_ref", req.external_ref(), 64, false); !s.ok()) return s;
 
@@ -170,9 +174,9 @@ absl::Status ValidateSubmission(const v1::SubmitRequestRequest& req) {
     case v1::CHANNEL_SMS:
     case v1::CHANNEL_ENTERPRISE_LINE:
       if (c.phone().empty()) {
-        return Invalid("contact.phone", absl::StrCat("is required for ",
-                                                     EnumLabel(Channel_Name(req.channel()), 8),
-                                                     " requests"));
+        return Invalid("contact.phone",
+                       absl::StrCat("is required for ", EnumLabel(Channel_Name(req.channel()), 8),
+                                    " requests"));
       }
       break;
     case v1::CHANNEL_EMAIL:

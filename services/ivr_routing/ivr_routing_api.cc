@@ -6,7 +6,8 @@ const ApiPolicy& IvrRoutingApi() {
   static const ApiPolicy* const kPolicy = [] {
     const std::set<Role> telephony = {Role::kService, Role::kSupervisor};
     const std::set<Role> agents = {Role::kCallTaker, Role::kSupervisor, Role::kService};
-    const std::set<Role> watchers = {Role::kCallTaker, Role::kSupervisor, Role::kAnalyst, Role::kService};
+    const std::set<Role> watchers = {Role::kCallTaker, Role::kSupervisor, Role::kAnalyst,
+                                     Role::kService};
     auto* p = new ApiPolicy();
     p->methods = {
         {"IvrRoutingService/StartCall", {telephony}},

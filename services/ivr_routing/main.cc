@@ -8,7 +8,8 @@ int main() {
   hotline::ServiceSpec spec;
   spec.name = "ivr_routing";
   spec.setup = [](hotline::ServiceContext& ctx) {
-    ctx.grpc_services.push_back(std::make_unique<hotline::ivr_routing::IvrRoutingServiceImpl>(ctx.rpc));
+    ctx.grpc_services.push_back(
+        std::make_unique<hotline::ivr_routing::IvrRoutingServiceImpl>(ctx.rpc));
     return absl::OkStatus();
   };
   return hotline::RunService(spec);

@@ -13,7 +13,9 @@ namespace {
 
 constexpr int kMaxDaysScanned = 3660;  // ten years: a budget that needs more is a config error
 
-absl::Time DayStart(absl::CivilDay d, absl::TimeZone z) { return absl::FromCivil(absl::CivilSecond(d), z); }
+absl::Time DayStart(absl::CivilDay d, absl::TimeZone z) {
+  return absl::FromCivil(absl::CivilSecond(d), z);
+}
 
 bool ParseDay(absl::string_view s, absl::CivilDay* d) { return absl::ParseCivilTime(s, d); }
 
@@ -31,8 +33,12 @@ bool ParseHm(absl::string_view s, int* minutes) {
 WorkCalendar::WorkCalendar(std::string name, absl::TimeZone zone, std::vector<Interval> hours,
                            std::set<absl::Weekday> weekend, std::set<absl::CivilDay> holidays,
                            std::set<absl::CivilDay> workdays)
-    : name_(std::move(name)), zone_(zone), hours_(std::move(hours)), weekend_(std::move(weekend)),
-      holidays_(std::move(holidays)), workdays_(std::move(workdays)) {
+    : name_(std::move(name)),
+      zone_(zone),
+      hours_(std::move(hours)),
+      weekend_(std::move(weekend)),
+      holidays_(std::move(holidays)),
+      workdays_(std::move(workdays)) {
   std::sort(hours_.begin(), hours_.end(),
             [](const Interval& a, const Interval& b) { return a.start_minute < b.start_minute; });
 }
@@ -87,7 +93,8 @@ absl::Duration WorkCalendar::WorkingTimeBetween(absl::Time from, absl::Time to) 
   return total;
 }
 
-absl::StatusOr<WorkCalendar> WorkCalendar::LoadFile(const std::string& path, const std::string& name) {
+absl::StatusOr<WorkCalendar> WorkCalendar::LoadFile(const std::string& path,
+                                                    const std::string& name) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open the calendar"));
   absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
@@ -115,16 +122,17 @@ absl::StatusOr<WorkCalendar> WorkCalendar::LoadFile(const std::string& path, con
       for (size_t i = 1; i < f.size(); ++i) {
         std::vector<absl::string_view> ab = absl::StrSplit(f[i], '-');
         Interval iv{};
-        if (ab.size() != 2 || !ParseHm(ab[0], &iv.start_minute) || !ParseHm(ab[1], &iv.end_minute) ||
-            iv.end_minute <= iv.start_minute) {
+        if (ab.size() != 2 || !ParseHm(ab[0], &iv.start_minute) ||
+            !ParseHm(ab[1], &iv.end_minute) || iv.end_minute <= iv.start_minute) {
           return bad(n, absl::StrCat("working hours are HH:MM-HH:MM, got '", f[i], "'"));
         }
         hours.push_back(iv);
       }
     } else if (f[0] == "weekend") {
       static const std::pair<const char*, absl::Weekday> kDays[] = {
-          {"mon", absl::Weekday::monday}, {"tue", absl::Weekday::tuesday}, {"wed", absl::Weekday::wednesday},
-          {"thu", absl::Weekday::thursday}, {"fri", absl::Weekday::friday}, {"sat", absl::Weekday::saturday},
+          {"mon", absl::Weekday::monday},    {"tue", absl::Weekday::tuesday},
+          {"wed", absl::Weekday::wednesday}, {"thu", absl::Weekday::thursday},
+          {"fri", absl::Weekday::friday},    {"sat", absl::Weekday::saturday},
           {"sun", absl::Weekday::sunday}};
       for (size_t i = 1; i < f.size(); ++i) {
         bool found = false;
@@ -151,7 +159,8 @@ absl::StatusOr<WorkCalendar> WorkCalendar::LoadFile(const std::string& path, con
         std::vector<absl::string_view> c = absl::StrSplit(r, '\t');
         absl::CivilDay d;
         if (c.size() < 2 || !ParseDay(c[0], &d) || (c[1] != "holiday" && c[1] != "workday")) {
-          return absl::InvalidArgumentError(absl::StrCat(inc, ":", m, ": expected YYYY-MM-DD<TAB>holiday|workday"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(inc, ":", m, ": expected YYYY-MM-DD<TAB>holiday|workday"));
         }
         (c[1] == "holiday" ? holidays : workdays).insert(d);
       }
@@ -160,7 +169,8 @@ absl::StatusOr<WorkCalendar> WorkCalendar::LoadFile(const std::string& path, con
     }
   }
   if (hours.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no working hours"));
-  return WorkCalendar(name, zone, std::move(hours), std::move(weekend), std::move(holidays), std::move(workdays));
+  return WorkCalendar(name, zone, std::move(hours), std::move(weekend), std::move(holidays),
+                      std::move(workdays));
 }
 
 }  // namespace hotline::sla

@@ -4,11 +4,11 @@
 #include <openssl/sha.h>
 
 #include "absl/strings/numbers.h"
-#include "services/common/time_proto.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/common/time_proto.h"
 
 namespace hotline::sla {
 namespace {
@@ -21,11 +21,23 @@ std::string Ms(absl::Duration d) { return std::to_string(absl::ToInt64Millisecon
 std::string ClockRecord::Id() const { return absl::StrCat(ticket_id, ":", static_cast<int>(kind)); }
 
 std::vector<std::string> ClockRecord::Fields() const {
-  return {"ticket", ticket_id, "dept", department_id, "kind", std::to_string(kind), "type", std::to_string(type),
-          "urgency", std::to_string(urgency), "state", std::to_string(state), "cal", calendar, "policy", policy,
-          "working", working_time ? "1" : "0", "gen", std::to_string(generation), "part", std::to_string(partition),
-          "started", Ms(started_at), "seg", Ms(segment_start), "budget", Ms(budget), "consumed", Ms(consumed),
-          "points", absl::StrJoin(points, ","), "next", std::to_string(next)};
+  return {"ticket",   ticket_id,
+          "dept",     department_id,
+          "kind",     std::to_string(kind),
+          "type",     std::to_string(type),
+          "urgency",  std::to_string(urgency),
+          "state",    std::to_string(state),
+          "cal",      calendar,
+          "policy",   policy,
+          "working",  working_time ? "1" : "0",
+          "gen",      std::to_string(generation),
+          "part",     std::to_string(partition),
+          "started",  Ms(started_at),
+          "seg",      Ms(segment_start),
+          "budget",   Ms(budget),
+          "consumed", Ms(consumed),
+          "points",   absl::StrJoin(points, ","),
+          "next",     std::to_string(next)};
 }
 
 absl::StatusOr<ClockRecord> ClockRecord::FromFields(const std::map<std::string, std::string>& f) {
@@ -44,7 +56,8 @@ absl::StatusOr<ClockRecord> ClockRecord::FromFields(const std::map<std::string, 
   c.department_id = get("dept");
   c.calendar = get("cal");
   c.policy = get("policy");
-  if (c.ticket_id.empty() || !num("kind")) return absl::DataLossError("SLA clock record is incomplete");
+  if (c.ticket_id.empty() || !num("kind"))
+    return absl::DataLossError("SLA clock record is incomplete");
   c.kind = static_cast<v1::ClockKind>(n);
   if (num("type")) c.type = static_cast<v1::TicketType>(n);
   if (num("urgency")) c.urgency = static_cast<v1::Urgency>(n);
@@ -81,7 +94,8 @@ absl::Time ClockMath::TimeAtPercent(const ClockRecord& c, int percent) const {
 }
 
 absl::Time ClockMath::NextFire(const ClockRecord& c) const {
-  if (c.state != v1::CLOCK_STATE_RUNNING || c.next >= c.points.size()) return absl::InfiniteFuture();
+  if (c.state != v1::CLOCK_STATE_RUNNING || c.next >= c.points.size())
+    return absl::InfiniteFuture();
   return TimeAtPercent(c, c.points[c.next]);
 }
 
@@ -137,13 +151,15 @@ v1::Clock ClockMath::ToProto(const ClockRecord& c, absl::Time now) const {
 }
 
 std::string DueEventId(const ClockRecord& c, int percent) {
-  std::string name = absl::StrCat("sla|", c.ticket_id, "|", static_cast<int>(c.kind), "|", c.generation, "|", percent);
+  std::string name = absl::StrCat("sla|", c.ticket_id, "|", static_cast<int>(c.kind), "|",
+                                  c.generation, "|", percent);
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(name.data()), name.size(), d);
   d[6] = (d[6] & 0x0f) | 0x50;  // version 5 style (name-based)
   d[8] = (d[8] & 0x3f) | 0x80;
-  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", d[0], d[1], d[2],
-                         d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]);
+  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                         d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11],
+                         d[12], d[13], d[14], d[15]);
 }
 
 }  // namespace hotline::sla

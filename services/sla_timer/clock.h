@@ -24,16 +24,16 @@ struct ClockRecord {
   std::string calendar;
   std::string policy;
   bool working_time = true;
-  int64_t generation = 1;       // a new clock for the same ticket and kind (reopen, re-dispatch)
-  int32_t partition = 0;        // the Kafka partition that owns it
-  absl::Time started_at;        // first start
-  absl::Time segment_start;     // start of the current running segment
-  absl::Duration budget;        // the whole allowance
-  absl::Duration consumed;      // used before segment_start
-  std::vector<int> points;      // warning percents, then 100 (the breach)
-  size_t next = 0;              // index into points of the next event to fire
+  int64_t generation = 1;    // a new clock for the same ticket and kind (reopen, re-dispatch)
+  int32_t partition = 0;     // the Kafka partition that owns it
+  absl::Time started_at;     // first start
+  absl::Time segment_start;  // start of the current running segment
+  absl::Duration budget;     // the whole allowance
+  absl::Duration consumed;   // used before segment_start
+  std::vector<int> points;   // warning percents, then 100 (the breach)
+  size_t next = 0;           // index into points of the next event to fire
 
-  std::string Id() const;       // "<ticket>:<kind>"
+  std::string Id() const;  // "<ticket>:<kind>"
   // Redis hash fields and back.
   std::vector<std::string> Fields() const;
   static absl::StatusOr<ClockRecord> FromFields(const std::map<std::string, std::string>& f);

@@ -35,8 +35,9 @@ int main() {
     // leases to expire rather than firing alongside a process that may still be alive.
     s.config.options.owner = ctx.config.instance_id + ":" + std::to_string(getpid());
     s.metrics = std::make_unique<SlaMetrics>(ctx.metrics->registry());
-    s.engine = std::make_unique<SlaEngine>(ctx.redis, ctx.outbox, ctx.applier, s.config.policies.get(),
-                                           s.config.options, s.metrics.get());
+    s.engine =
+        std::make_unique<SlaEngine>(ctx.redis, ctx.outbox, ctx.applier, s.config.policies.get(),
+                                    s.config.options, s.metrics.get());
     ctx.grpc_services.push_back(std::make_unique<SlaServiceImpl>(s.engine.get(), ctx.rpc));
     SlaEngine* engine = s.engine.get();
     ctx.handler = [engine](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta& m) {

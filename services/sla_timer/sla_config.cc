@@ -22,7 +22,8 @@ absl::StatusOr<SlaConfig> LoadSlaConfig(const EnvReader& env) {
     auto cal = WorkCalendar::LoadFile(*dir + "/" + f, name);
     if (!cal.ok()) {
       closedir(d);
-      return absl::InvalidArgumentError(absl::StrCat("SLA_CALENDARS_DIR: ", cal.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("SLA_CALENDARS_DIR: ", cal.status().message()));
     }
     c.options.calendars.emplace(name, *cal);
   }
@@ -30,20 +31,23 @@ absl::StatusOr<SlaConfig> LoadSlaConfig(const EnvReader& env) {
   auto def = env.String("SLA_DEFAULT_CALENDAR", "cn-mainland");
   if (!def.ok()) return def.status();
   if (!c.options.calendars.count(*def)) {
-    return absl::InvalidArgumentError(absl::StrCat("SLA_DEFAULT_CALENDAR: no ", *def, ".cal in ", *dir));
+    return absl::InvalidArgumentError(
+        absl::StrCat("SLA_DEFAULT_CALENDAR: no ", *def, ".cal in ", *dir));
   }
   c.options.default_calendar = *def;
   auto policies = env.String("SLA_POLICIES", "deploy/sla/policies.tsv");
   if (!policies.ok()) return policies.status();
   auto table = PolicyTable::LoadFile(*policies, c.options.calendars.at(*def));
-  if (!table.ok()) return absl::InvalidArgumentError(absl::StrCat("SLA_POLICIES: ", table.status().message()));
+  if (!table.ok())
+    return absl::InvalidArgumentError(absl::StrCat("SLA_POLICIES: ", table.status().message()));
   c.policies = std::move(*table);
   // Department → calendar: the 4th column of the department directory.
   auto deps = env.String("SLA_DEPARTMENTS", "deploy/dispatch/departments.tsv");
   if (!deps.ok()) return deps.status();
   if (!deps->empty()) {
     std::ifstream in(*deps);
-    if (!in) return absl::InvalidArgumentError(absl::StrCat("SLA_DEPARTMENTS: cannot open ", *deps));
+    if (!in)
+      return absl::InvalidArgumentError(absl::StrCat("SLA_DEPARTMENTS: cannot open ", *deps));
     std::string line;
     while (std::getline(in, line)) {
       if (line.empty() || line[0] == '#') continue;

@@ -22,8 +22,12 @@ class SlaMetrics {
   explicit SlaMetrics(prometheus::Registry& r);
   void Active(size_t n) { active_->Set(static_cast<double>(n)); }
   void Owned(size_t n) { owned_->Set(static_cast<double>(n)); }
-  void Warning(const std::string& dept, const std::string& type) { warnings_.Add({{"department", dept}, {"type", type}}).Increment(); }
-  void Breach(const std::string& dept, const std::string& type) { breaches_.Add({{"department", dept}, {"type", type}}).Increment(); }
+  void Warning(const std::string& dept, const std::string& type) {
+    warnings_.Add({{"department", dept}, {"type", type}}).Increment();
+  }
+  void Breach(const std::string& dept, const std::string& type) {
+    breaches_.Add({{"department", dept}, {"type", type}}).Increment();
+  }
   void Card(const std::string& color) { cards_.Add({{"color", color}}).Increment(); }
   void Lag(double seconds) { lag_->Observe(seconds); }
 

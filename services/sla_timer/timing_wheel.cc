@@ -6,7 +6,8 @@ TimingWheel::TimingWheel(int64_t now_ms, int64_t tick_ms)
     : tick_ms_(tick_ms), current_tick_(now_ms / tick_ms), heads_(kDueList + 1, kNone) {}
 
 size_t TimingWheel::MemoryBytes() const {
-  return nodes_.capacity() * sizeof(Node) + free_.capacity() * sizeof(Handle) + heads_.capacity() * sizeof(Handle);
+  return nodes_.capacity() * sizeof(Node) + free_.capacity() * sizeof(Handle) +
+         heads_.capacity() * sizeof(Handle);
 }
 
 void TimingWheel::Link(uint32_t list, Handle h) {
@@ -20,8 +21,10 @@ void TimingWheel::Link(uint32_t list, Handle h) {
 
 void TimingWheel::Unlink(Handle h) {
   Node& n = nodes_[h];
-  if (n.prev != kNone) nodes_[n.prev].next = n.next;
-  else heads_[n.list] = n.next;
+  if (n.prev != kNone)
+    nodes_[n.prev].next = n.next;
+  else
+    heads_[n.list] = n.next;
   if (n.next != kNone) nodes_[n.next].prev = n.prev;
 }
 

@@ -92,7 +92,8 @@ size_t TimingWheel::Advance(int64_t now_ms, F&& fire) {
     // Cascade the higher levels whose slot boundary this tick crosses, highest first.
     for (int level = kLevels - 1; level >= 1; --level) {
       int64_t mask = (int64_t{1} << (kBits * level)) - 1;
-      if ((current_tick_ & mask) == 0) Cascade(level, static_cast<int>((current_tick_ >> (kBits * level)) & (kSlots - 1)));
+      if ((current_tick_ & mask) == 0)
+        Cascade(level, static_cast<int>((current_tick_ >> (kBits * level)) & (kSlots - 1)));
     }
     // Everything in this level-0 slot is due now.
     for (Handle h = TakeList(static_cast<uint32_t>(current_tick_ & (kSlots - 1))); h != kNone;) {

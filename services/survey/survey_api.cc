@@ -4,7 +4,8 @@ namespace hotline::survey {
 
 const ApiPolicy& SurveyApi() {
   static const ApiPolicy* const kPolicy = [] {
-    const std::set<Role> readers = {Role::kCallTaker, Role::kSupervisor, Role::kAnalyst, Role::kService};
+    const std::set<Role> readers = {Role::kCallTaker, Role::kSupervisor, Role::kAnalyst,
+                                    Role::kService};
     const std::set<Role> writers = {Role::kCallTaker, Role::kSupervisor, Role::kService};
     auto* p = new ApiPolicy();
     p->methods = {

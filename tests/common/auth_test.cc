@@ -1,7 +1,8 @@
+#include "services/common/auth.h"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "services/common/auth.h"
 #include "tests/support/processes.h"
 
 using namespace hotline;
@@ -20,7 +21,8 @@ TEST_CASE("tokens file: roles, departments, and errors that name the line") {
   CHECK(roads->department == "d-roads");
   CHECK(roads->name == "roads-bureau");
   CHECK(absl::IsUnauthenticated((*a)->AuthenticateToken("Bearer wrong-token-0000000").status()));
-  CHECK(absl::IsUnauthenticated((*a)->AuthenticateToken("tok-roads-0123456789").status()));  // no "Bearer "
+  CHECK(absl::IsUnauthenticated(
+      (*a)->AuthenticateToken("tok-roads-0123456789").status()));  // no "Bearer "
 
   CHECK(Authenticator::RequireDepartment(*roads, "d-roads").ok());
   auto other = Authenticator::RequireDepartment(*roads, "d-parks");
@@ -34,14 +36,16 @@ TEST_CASE("tokens file: roles, departments, and errors that name the line") {
 
   std::ofstream(dir.path() + "/bad") << "short department d-x\n";
   auto bad = Authenticator::FromFile(dir.path() + "/bad");
-  CHECK(std::string(bad.status().message()).find(":1: tokens must be at least 16") != std::string::npos);
-  std::ofstream(dir.path() + "/bad2") << "tok-0123456789abcdef department\n";
-  CHECK(std::string(Authenticator::FromFile(dir.path() + "/bad2").status().message()).find("names its department") !=
+  CHECK(std::string(bad.status().message()).find(":1: tokens must be at least 16") !=
         std::string::npos);
+  std::ofstream(dir.path() + "/bad2") << "tok-0123456789abcdef department\n";
+  CHECK(std::string(Authenticator::FromFile(dir.path() + "/bad2").status().message())
+            .find("names its department") != std::string::npos);
 }
 
 TEST_CASE("without a tokens file start-up fails unless development mode is explicit") {
-  auto none = Authenticator::FromEnv(EnvReader([](const std::string&) -> const char* { return nullptr; }));
+  auto none =
+      Authenticator::FromEnv(EnvReader([](const std::string&) -> const char* { return nullptr; }));
   REQUIRE_FALSE(none.ok());
   CHECK(std::string(none.status().message()).rfind("HOTLINE_AUTH_TOKENS_FILE:", 0) == 0);
   auto dev = Authenticator::FromEnv(EnvReader([](const std::string& n) -> const char* {

@@ -1,7 +1,8 @@
+#include "services/common/config.h"
+
 #include <catch2/catch.hpp>
 #include <map>
 
-#include "services/common/config.h"
 #include "services/common/redis_client.h"
 
 using hotline::EnvReader;
@@ -47,12 +48,12 @@ TEST_CASE("a bad value stops start-up with a message naming the variable") {
     const char* value;
     const char* says;
   };
-  for (const Case& k : {Case{"KAFKA_SESSION_TIMEOUT_MS", "soon", "not an integer"},
-                        Case{"KAFKA_SESSION_TIMEOUT_MS", "10", "outside"},
-                        Case{"HOTLINE_GRPC_ADDR", "localhost", "host:port"},
-                        Case{"REDIS_URL", "http://x", "redis://"},
-                        Case{"KAFKA_BROKERS", "a:1,b", "host:port"},
-                        Case{"HOTLINE_LOG_LEVEL", "loud", "debug, info"}}) {
+  for (const Case& k :
+       {Case{"KAFKA_SESSION_TIMEOUT_MS", "soon", "not an integer"},
+        Case{"KAFKA_SESSION_TIMEOUT_MS", "10", "outside"},
+        Case{"HOTLINE_GRPC_ADDR", "localhost", "host:port"},
+        Case{"REDIS_URL", "http://x", "redis://"}, Case{"KAFKA_BROKERS", "a:1,b", "host:port"},
+        Case{"HOTLINE_LOG_LEVEL", "loud", "debug, info"}}) {
     auto c = LoadCommonConfig("survey", FakeEnv({{k.var, k.value}}));
     INFO(k.var << "=" << k.value);
     REQUIRE_FALSE(c.ok());
@@ -91,4 +92,12 @@ TEST_CASE("redis URLs are parsed with password, port and database") {
   CHECK_FALSE(hotline::ParseRedisUrl("redis://host:port").ok());
   CHECK_FALSE(hotline::ParseRedisUrl("redis://host/x").ok());
   CHECK_FALSE(hotline::ParseRedisUrl("localhost:6379").ok());
+}
+
+TEST_CASE("a variable set to empty can mean off, where a setting allows it") {
+  auto env = FakeEnv({{"SET_EMPTY", ""}, {"SET", "x:1"}});
+  CHECK(*env.StringOrEmpty("SET_EMPTY", "0.0.0.0:8080") == "");
+  CHECK(*env.StringOrEmpty("UNSET", "0.0.0.0:8080") == "0.0.0.0:8080");
+  CHECK(*env.StringOrEmpty("SET", "d") == "x:1");
+  CHECK(*env.String("SET_EMPTY", "fallback") == "fallback");  // String: empty is unset
 }

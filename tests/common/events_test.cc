@@ -1,8 +1,9 @@
+#include "services/common/events.h"
+
 #include <catch2/catch.hpp>
 #include <regex>
 #include <set>
 
-#include "services/common/events.h"
 #include "services/common/log.h"
 
 using namespace hotline;

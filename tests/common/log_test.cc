@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "services/common/log.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hotline;
 
@@ -38,7 +38,8 @@ TEST_CASE("a log line is one JSON object with escaped values") {
 
 TEST_CASE("log lines carry the trace of the request or event being handled") {
   const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  CHECK(hotline::FormatLogLine("t", hotline::LogLevel::kInfo, "svc", "", "m", {}).find("trace") == std::string::npos);
+  CHECK(hotline::FormatLogLine("t", hotline::LogLevel::kInfo, "svc", "", "m", {}).find("trace") ==
+        std::string::npos);
   {
     hotline::ScopedTrace outer(tp);
     auto line = hotline::FormatLogLine("t", hotline::LogLevel::kInfo, "svc", "", "m", {});

@@ -1,7 +1,8 @@
 // Against a real redis-server started on a free port.
+#include "services/common/redis_client.h"
+
 #include <catch2/catch.hpp>
 
-#include "services/common/redis_client.h"
 #include "tests/support/processes.h"
 
 using namespace hotline;
@@ -47,13 +48,14 @@ TEST_CASE("a watched transaction plans again when its key changed underneath") {
   RedisClient other(Local(server.port()));
   REQUIRE(redis.Command({"SET", "balance", "10"}).ok());
   int plans = 0;
-  auto r = redis.WatchTransaction({"balance"}, [&](const RedisClient::Reader& read)
-                                                   -> absl::StatusOr<std::vector<RedisCommand>> {
-    auto v = read({"GET", "balance"});
-    if (!v.ok()) return v.status();
-    if (++plans == 1) REQUIRE(other.Command({"SET", "balance", "20"}).ok());  // a racing writer
-    return std::vector<RedisCommand>{{"SET", "balance", std::to_string(std::stoi(v->str) + 1)}};
-  });
+  auto r = redis.WatchTransaction(
+      {"balance"},
+      [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
+        auto v = read({"GET", "balance"});
+        if (!v.ok()) return v.status();
+        if (++plans == 1) REQUIRE(other.Command({"SET", "balance", "20"}).ok());  // a racing writer
+        return std::vector<RedisCommand>{{"SET", "balance", std::to_string(std::stoi(v->str) + 1)}};
+      });
   REQUIRE(r.ok());
   CHECK(plans == 2);
   CHECK(redis.Command({"GET", "balance"})->str == "21");

@@ -1,6 +1,7 @@
-#include <catch2/catch.hpp>
+#include "services/common/rpc.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 
@@ -10,7 +11,6 @@
 #include "services/common/api_policy.h"
 #include "services/common/executor.h"
 #include "services/common/log.h"
-#include "services/common/rpc.h"
 
 namespace hotline {
 namespace {
@@ -18,7 +18,8 @@ namespace {
 ApiPolicy TestPolicy() {
   ApiPolicy p;
   p.methods = {
-      {"DepartmentService/AcceptTicket", {{Role::kDepartment, Role::kDispatcher}, "department_id", true}},
+      {"DepartmentService/AcceptTicket",
+       {{Role::kDepartment, Role::kDispatcher}, "department_id", true}},
       {"IntakeService/SubmitRequest", {{Role::kChannel}}},
   };
   p.default_max_bytes = 64;
@@ -112,7 +113,8 @@ TEST_CASE("page tokens round-trip and anything else is INVALID_ARGUMENT") {
   CHECK(next->offset == 30);
   CHECK(next->size == 500);  // clamped
 
-  for (const std::string bad : {"30", "garbage", "cDE6LTU", "!!!!", "cDE6OTk5OTk5OTk5OTk5OTk5OTk5OTk5"}) {
+  for (const std::string bad :
+       {"30", "garbage", "cDE6LTU", "!!!!", "cDE6OTk5OTk5OTk5OTk5OTk5OTk5OTk5"}) {
     req.set_page_token(bad);
     auto r = ReadPage(req, 50, 500);
     INFO(bad);
@@ -159,7 +161,8 @@ TEST_CASE("a full executor refuses at once instead of queueing") {
     ++ran;
   }));
   // Wait until the worker holds the first task, so the queue is empty again.
-  for (int i = 0; i < 1000 && ex.busy() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 1000 && ex.busy() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   REQUIRE(ex.busy() == 1);
   CHECK(ex.TrySubmit([&] { ++ran; }));
   CHECK(ex.TrySubmit([&] { ++ran; }));
@@ -168,7 +171,8 @@ TEST_CASE("a full executor refuses at once instead of queueing") {
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
   CHECK(ex.queued() == 2);
   release.Notify();
-  for (int i = 0; i < 1000 && ran.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 1000 && ran.load() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK(ran.load() == 3);
 }
 

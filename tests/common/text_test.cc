@@ -1,15 +1,15 @@
-#include <catch2/catch.hpp>
-
 #include "services/common/text.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hotline;
 
 TEST_CASE("UTF-8 validation rejects malformed sequences") {
   CHECK(IsValidUtf8("路灯坏了 street light"));
   CHECK_FALSE(IsValidUtf8("\xff\xfe"));
-  CHECK_FALSE(IsValidUtf8("\xe8\xb7"));          // truncated 3-byte sequence
-  CHECK_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
-  CHECK_FALSE(IsValidUtf8("\xed\xa0\x80"));      // UTF-16 surrogate
+  CHECK_FALSE(IsValidUtf8("\xe8\xb7"));      // truncated 3-byte sequence
+  CHECK_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong '/'
+  CHECK_FALSE(IsValidUtf8("\xed\xa0\x80"));  // UTF-16 surrogate
   CHECK(Utf8Length("路灯ab") == 4);
 }
 
@@ -50,7 +50,8 @@ TEST_CASE("RedactPersonalData masks mainland ID-card numbers, 18-digit and old 1
   CHECK(RedactPersonalData("ID 11010519900307123X ok") == "ID 110***********123X ok");
   CHECK(RedactPersonalData("身份证11010519900307123x。") == "身份证110***********123X。");
   CHECK(RedactPersonalData("老身份证 440106850612123") == "老身份证 440********2123");
-  std::string masked = RedactPersonalData("我叫张三，身份证号是440106198506121235，电话13812345678");
+  std::string masked =
+      RedactPersonalData("我叫张三，身份证号是440106198506121235，电话13812345678");
   CHECK(masked.find("440106198506121235") == std::string::npos);
   CHECK(masked.find("19850612") == std::string::npos);  // the date of birth is gone
   CHECK(masked.find("13812345678") == std::string::npos);
@@ -71,8 +72,7 @@ TEST_CASE("RedactPersonalData leaves ordinary numbers alone") {
   for (const char* s : {
            "订单号 202403151234567890 一直没发货",  // 18 digits, but no date of birth at 6..13
            "快递单号 SF1234567890123",              // 13 digits not starting 86
-           "金额1280.50元，退款 35.5 元",
-           "2024-03-15 下午3点", "20240315那天", "2024年3月15日",
+           "金额1280.50元，退款 35.5 元", "2024-03-15 下午3点", "20240315那天", "2024年3月15日",
            "罚款 ¥12,800，押金 3000 元", "3号楼502室", "G4 高速 1234 公里处",
            "order 987654321 was lost",  // 9 digits, not a phone's first digit
        }) {

@@ -19,10 +19,13 @@ TEST_CASE("the ticket state machine allows the legal moves and names the illegal
   };
   // The happy path: dispatched → accepted → extension → granted → replied → closed → reopened.
   S s = v1::TICKET_STATE_CREATED;
-  for (Step step : {Step{Action::kAutoDispatch, v1::TICKET_STATE_DISPATCHED}, Step{Action::kAccept, v1::TICKET_STATE_ACCEPTED},
+  for (Step step : {Step{Action::kAutoDispatch, v1::TICKET_STATE_DISPATCHED},
+                    Step{Action::kAccept, v1::TICKET_STATE_ACCEPTED},
                     Step{Action::kRequestExtension, v1::TICKET_STATE_EXTENSION_REQUESTED},
-                    Step{Action::kGrantExtension, v1::TICKET_STATE_EXTENSION_GRANTED}, Step{Action::kReply, v1::TICKET_STATE_REPLIED},
-                    Step{Action::kClose, v1::TICKET_STATE_CLOSED}, Step{Action::kReopen, v1::TICKET_STATE_REOPENED},
+                    Step{Action::kGrantExtension, v1::TICKET_STATE_EXTENSION_GRANTED},
+                    Step{Action::kReply, v1::TICKET_STATE_REPLIED},
+                    Step{Action::kClose, v1::TICKET_STATE_CLOSED},
+                    Step{Action::kReopen, v1::TICKET_STATE_REOPENED},
                     Step{Action::kAccept, v1::TICKET_STATE_ACCEPTED}}) {
     auto next = NextState(s, step.a);
     REQUIRE(next.ok());
@@ -32,20 +35,25 @@ TEST_CASE("the ticket state machine allows the legal moves and names the illegal
   CHECK(*NextState(v1::TICKET_STATE_CREATED, Action::kTriage) == v1::TICKET_STATE_PENDING_TRIAGE);
   CHECK(*NextState(v1::TICKET_STATE_DISPATCHED, Action::kReturn) == v1::TICKET_STATE_RETURNED);
   CHECK(*NextState(v1::TICKET_STATE_RETURNED, Action::kAssign) == v1::TICKET_STATE_DISPATCHED);
-  CHECK(*NextState(v1::TICKET_STATE_EXTENSION_REQUESTED, Action::kRefuseExtension) == v1::TICKET_STATE_ACCEPTED);
+  CHECK(*NextState(v1::TICKET_STATE_EXTENSION_REQUESTED, Action::kRefuseExtension) ==
+        v1::TICKET_STATE_ACCEPTED);
 
   auto bad = NextState(v1::TICKET_STATE_DISPATCHED, Action::kClose);
   REQUIRE(absl::IsFailedPrecondition(bad.status()));
-  CHECK(std::string(bad.status().message()) == "cannot close a ticket in state TICKET_STATE_DISPATCHED");
+  CHECK(std::string(bad.status().message()) ==
+        "cannot close a ticket in state TICKET_STATE_DISPATCHED");
   CHECK(absl::IsFailedPrecondition(NextState(v1::TICKET_STATE_ACCEPTED, Action::kReturn).status()));
   CHECK(absl::IsFailedPrecondition(NextState(v1::TICKET_STATE_CLOSED, Action::kAccept).status()));
-  CHECK(absl::IsFailedPrecondition(NextState(v1::TICKET_STATE_PENDING_TRIAGE, Action::kReply).status()));
+  CHECK(absl::IsFailedPrecondition(
+      NextState(v1::TICKET_STATE_PENDING_TRIAGE, Action::kReply).status()));
   CHECK(absl::IsFailedPrecondition(NextState(v1::TICKET_STATE_CREATED, Action::kReopen).status()));
 }
 
-TEST_CASE("the responsibility matrix resolves district overrides, category defaults and the fallback") {
+TEST_CASE(
+    "the responsibility matrix resolves district overrides, category defaults and the fallback") {
   testing::TempDir dir;
-  std::ofstream(dir.path() + "/d.tsv") << "# id name contact calendar\na\tA\t1\tcn\nb\tB\t2\tcn\nc\tC\t3\tcn\n";
+  std::ofstream(dir.path() + "/d.tsv")
+      << "# id name contact calendar\na\tA\t1\tcn\nb\tB\t2\tcn\nc\tC\t3\tcn\n";
   std::ofstream(dir.path() + "/m.tsv") << "roads\t*\ta\nroads\teast\tb\n*\t*\tc\n";
   auto m = ResponsibilityMatrix::Load(dir.path() + "/d.tsv", dir.path() + "/m.tsv");
   REQUIRE(m.ok());
@@ -88,7 +96,8 @@ TEST_CASE("the classifier learns categories, saves, loads and gives probabilitie
   REQUIRE(loaded.ok());
   CHECK((*loaded)->version() == "t1");
   CHECK((*loaded)->recommended_threshold() == Approx(0.7));
-  CHECK((*loaded)->Predict("河边的工厂偷排污水")[0].probability == Approx(p[0].probability).epsilon(1e-5));
+  CHECK((*loaded)->Predict("河边的工厂偷排污水")[0].probability ==
+        Approx(p[0].probability).epsilon(1e-5));
   std::ofstream(dir.path() + "/junk.bin") << "not a model";
   CHECK(absl::IsInvalidArgument(TextClassifier::Load(dir.path() + "/junk.bin").status()));
 
@@ -103,7 +112,8 @@ TEST_CASE("the classifier learns categories, saves, loads and gives probabilitie
 
 TEST_CASE("labelled CSV is read per RFC 4180 and errors name the record") {
   testing::TempDir dir;
-  std::ofstream(dir.path() + "/a.csv") << "id,label,text\n1,环境保护,\"工厂偷排,污水\"\"很臭\"\"\n第二行\"\n2,交通运输,公交太少\n";
+  std::ofstream(dir.path() + "/a.csv")
+      << "id,label,text\n1,环境保护,\"工厂偷排,污水\"\"很臭\"\"\n第二行\"\n2,交通运输,公交太少\n";
   auto rows = ReadLabeledCsv(dir.path() + "/a.csv");
   REQUIRE(rows.ok());
   REQUIRE(rows->size() == 2);
@@ -148,14 +158,17 @@ TEST_CASE("a malformed model file is an error naming what is wrong, never an exc
   };
   const std::string head = "hotline-text-classifier 1\nversion v\n";
   auto bad = load(head + "threshold abc\nbuckets_log2 8\nlabels a\tb\nweights\n");
-  CHECK(std::string(bad.status().message()).find("threshold: 'abc' is not a number in [0, 1]") != std::string::npos);
-  bad = load(head + "threshold 0.5\nbuckets_log2 99999999999999999999\nlabels a\tb\nweights\n");
-  CHECK(std::string(bad.status().message()).find("buckets_log2: '99999999999999999999' is not an integer") !=
+  CHECK(std::string(bad.status().message()).find("threshold: 'abc' is not a number in [0, 1]") !=
         std::string::npos);
+  bad = load(head + "threshold 0.5\nbuckets_log2 99999999999999999999\nlabels a\tb\nweights\n");
+  CHECK(std::string(bad.status().message())
+            .find("buckets_log2: '99999999999999999999' is not an integer") != std::string::npos);
   bad = load(head + "threshold 0.5\nbuckets_log2 24\nlabels a\tb\nweights\n1234");
-  CHECK(std::string(bad.status().message()).find("4 bytes, the header needs 134217736") != std::string::npos);
+  CHECK(std::string(bad.status().message()).find("4 bytes, the header needs 134217736") !=
+        std::string::npos);
   // The right number of bytes loads.
-  auto good = load(head + "threshold 0.5\nbuckets_log2 8\nlabels a\tb\nweights\n" + std::string((2 + 256 * 2) * 4, '\0'));
+  auto good = load(head + "threshold 0.5\nbuckets_log2 8\nlabels a\tb\nweights\n" +
+                   std::string((2 + 256 * 2) * 4, '\0'));
   REQUIRE(good.ok());
   CHECK((*good)->recommended_threshold() == 0.5);
 }

@@ -1,12 +1,10 @@
 // dispatch against real processes: redis-server, the dev broker and the hotline-dispatch binary,
 // fed TicketCreated events over Kafka as intake would publish them.
+#include <dirent.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
-#include <google/protobuf/util/time_util.h>
-
-#include <dirent.h>
-
 #include <fstream>
 
 #include "absl/time/clock.h"
@@ -43,12 +41,16 @@ struct Stack {
   RedisServer redis;
   DevBroker broker;
   std::string model = TrainDemoModel(dir.path());
-  ServiceProcess dispatch{HOTLINE_DISPATCH_BIN, redis.url(), broker.bootstrap(),
-                          {"DISPATCH_MODEL=" + model,
-                           "DISPATCH_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv",
-                           "DISPATCH_RESPONSIBILITY=" HOTLINE_REPO_DIR "/deploy/dispatch/responsibility.tsv",
-                           "DISPATCH_MODEL_RELOAD_SECONDS=1", "DISPATCH_MAX_STREAMS=20"}};
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(dispatch.grpc_addr(), grpc::InsecureChannelCredentials());
+  ServiceProcess dispatch{
+      HOTLINE_DISPATCH_BIN,
+      redis.url(),
+      broker.bootstrap(),
+      {"DISPATCH_MODEL=" + model,
+       "DISPATCH_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv",
+       "DISPATCH_RESPONSIBILITY=" HOTLINE_REPO_DIR "/deploy/dispatch/responsibility.tsv",
+       "DISPATCH_MODEL_RELOAD_SECONDS=1", "DISPATCH_MAX_STREAMS=20"}};
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(dispatch.grpc_addr(), grpc::InsecureChannelCredentials());
   std::unique_ptr<v1::TriageService::Stub> triage = v1::TriageService::NewStub(channel);
   std::unique_ptr<v1::DepartmentService::Stub> dept = v1::DepartmentService::NewStub(channel);
   std::unique_ptr<v1::SupervisionService::Stub> centre = v1::SupervisionService::NewStub(channel);
@@ -95,7 +97,8 @@ std::vector<v1::EventEnvelope> DispatchEventsFor(const std::string& id, size_t a
         out.clear();
         for (const auto& m : ReadTopic(S().broker.bootstrap(), kTicketsTopic, SIZE_MAX, 1500ms)) {
           v1::EventEnvelope e;
-          if (m.key == id && e.ParseFromString(m.value) && e.source() == "dispatch") out.push_back(e);
+          if (m.key == id && e.ParseFromString(m.value) && e.source() == "dispatch")
+            out.push_back(e);
         }
         return out.size() >= at_least;
       },
@@ -128,7 +131,8 @@ v1::DispatchedTicket WaitRouted(const std::string& id) {
 
 std::string Metrics() {
   int rc = 0;
-  return Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
+  return Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics",
+             &rc);
 }
 
 int Threads(pid_t pid) {
@@ -198,12 +202,14 @@ TEST_CASE("accept, reply, close; other departments and illegal moves are refused
   ar.set_ticket_id(t.ticket_id());
   ar.set_department_id("d-edu");
   v1::AcceptTicketResponse aresp;
-  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
   v1::GetDispatchedTicketRequest gr;
   gr.set_ticket_id(t.ticket_id());
   gr.set_department_id("d-edu");
   v1::GetDispatchedTicketResponse gresp;
-  CHECK(S().dept->GetDispatchedTicket(Ctx().get(), gr, &gresp).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(S().dept->GetDispatchedTicket(Ctx().get(), gr, &gresp).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
 
   v1::CloseTicketRequest cr;
   cr.set_ticket_id(t.ticket_id());
@@ -215,13 +221,15 @@ TEST_CASE("accept, reply, close; other departments and illegal moves are refused
   ar.set_department_id(dept);
   REQUIRE(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).ok());
   CHECK(aresp.ticket().state() == v1::TICKET_STATE_ACCEPTED);
-  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
 
   v1::ReplyTicketRequest rr;
   rr.set_ticket_id(t.ticket_id());
   rr.set_department_id(dept);
   v1::ReplyTicketResponse rresp;
-  CHECK(S().dept->ReplyTicket(Ctx().get(), rr, &rresp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(S().dept->ReplyTicket(Ctx().get(), rr, &rresp).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   rr.set_resolution("已约谈店主，加装油烟净化器，22点后停止营业");
   REQUIRE(S().dept->ReplyTicket(Ctx().get(), rr, &rresp).ok());
   REQUIRE(S().centre->CloseTicket(Ctx().get(), cr, &cresp).ok());
@@ -243,7 +251,8 @@ TEST_CASE("return goes back to triage; a dispatcher re-dispatches and the label 
   rr.set_ticket_id(t.ticket_id());
   rr.set_department_id(t.department_id());
   v1::ReturnTicketResponse rresp;
-  CHECK(S().dept->ReturnTicket(Ctx().get(), rr, &rresp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(S().dept->ReturnTicket(Ctx().get(), rr, &rresp).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   rr.set_reason("属于劳动仲裁，不是本单位职责");
   REQUIRE(S().dept->ReturnTicket(Ctx().get(), rr, &rresp).ok());
   CHECK(rresp.ticket().state() == v1::TICKET_STATE_RETURNED);
@@ -281,7 +290,8 @@ TEST_CASE("return goes back to triage; a dispatcher re-dispatches and the label 
   ar.set_ticket_id(t.ticket_id());
   ar.set_department_id(t.department_id());
   v1::AcceptTicketResponse aresp;
-  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(S().dept->AcceptTicket(Ctx().get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_CASE("an extension is requested, then granted or refused by the centre") {
@@ -297,7 +307,8 @@ TEST_CASE("an extension is requested, then granted or refused by the centre") {
   er.set_ticket_id(t.ticket_id());
   er.set_department_id(t.department_id());
   er.set_reason("需要规划部门审批选址");
-  *er.mutable_requested_deadline() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1893456000);
+  *er.mutable_requested_deadline() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(1893456000);
   v1::RequestExtensionResponse eresp;
   REQUIRE(S().dept->RequestExtension(Ctx().get(), er, &eresp).ok());
   CHECK(eresp.ticket().state() == v1::TICKET_STATE_EXTENSION_REQUESTED);
@@ -308,7 +319,8 @@ TEST_CASE("an extension is requested, then granted or refused by the centre") {
   v1::DecideExtensionResponse dresp;
   REQUIRE(S().centre->DecideExtension(Ctx().get(), dr, &dresp).ok());
   CHECK(dresp.ticket().state() == v1::TICKET_STATE_EXTENSION_GRANTED);
-  CHECK(S().centre->DecideExtension(Ctx().get(), dr, &dresp).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(S().centre->DecideExtension(Ctx().get(), dr, &dresp).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
 
   auto events = DispatchEventsFor(t.ticket_id(), 4);
   REQUIRE(events.size() >= 4);
@@ -322,11 +334,13 @@ TEST_CASE("extension deadlines in the past are refused naming the field, and not
   er.set_ticket_id(t.ticket_id());
   er.set_department_id(t.department_id());
   er.set_reason("需要环境监测报告");
-  *er.mutable_requested_deadline() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1500000000);  // 2017
+  *er.mutable_requested_deadline() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(1500000000);  // 2017
   v1::RequestExtensionResponse eresp;
   auto s = S().dept->RequestExtension(Ctx().get(), er, &eresp);
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(s.error_message().rfind("requested_deadline: 2017-07-14T02:40:00+00:00 is in the past", 0) == 0);
+  CHECK(s.error_message().rfind("requested_deadline: 2017-07-14T02:40:00+00:00 is in the past",
+                                0) == 0);
   auto stored = Ticket(t.ticket_id());
   CHECK(stored.state() == v1::TICKET_STATE_ACCEPTED);
   CHECK_FALSE(stored.has_requested_deadline());
@@ -336,7 +350,8 @@ TEST_CASE("extension deadlines in the past are refused naming the field, and not
   *er.mutable_requested_deadline() = google::protobuf::util::TimeUtil::TimeTToTimestamp(
       std::chrono::system_clock::to_time_t(soon) + 1);
   REQUIRE(S().dept->RequestExtension(Ctx().get(), er, &eresp).ok());
-  CHECK(eresp.ticket().requested_deadline().seconds() == er.requested_deadline().seconds());  // stored with the state
+  CHECK(eresp.ticket().requested_deadline().seconds() ==
+        er.requested_deadline().seconds());  // stored with the state
   std::this_thread::sleep_for(std::chrono::seconds(er.requested_deadline().seconds()) -
                               std::chrono::system_clock::now().time_since_epoch() + 100ms);
   v1::DecideExtensionRequest dr;
@@ -357,7 +372,8 @@ TEST_CASE("extension deadlines in the past are refused naming the field, and not
   CHECK(dresp.ticket().granted_deadline().seconds() == 1893456000);
 }
 
-TEST_CASE("a department's stream delivers its tickets, only its tickets, and resumes from a cursor") {
+TEST_CASE(
+    "a department's stream delivers its tickets, only its tickets, and resumes from a cursor") {
   // Open the stream first, then create one ticket for it and one for another department.
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + 30s);
@@ -396,9 +412,13 @@ TEST_CASE("a department's stream delivers its tickets, only its tickets, and res
   CHECK(bad->Finish().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_CASE("department streams share one notifier thread, fan out, and are capped by DISPATCH_MAX_STREAMS") {
+TEST_CASE(
+    "department streams share one notifier thread, fan out, and are capped by "
+    "DISPATCH_MAX_STREAMS") {
   // Earlier tests' streams are gone once the gauge says so.
-  REQUIRE(WaitFor([] { return Metrics().find("hotline_dispatch_open_streams 0") != std::string::npos; }, 10s, 100ms));
+  REQUIRE(
+      WaitFor([] { return Metrics().find("hotline_dispatch_open_streams 0") != std::string::npos; },
+              10s, 100ms));
   const pid_t pid = S().dispatch.process().pid();
   const int before = Threads(pid);
   constexpr int kStreams = 20;  // = DISPATCH_MAX_STREAMS of this stack
@@ -415,7 +435,8 @@ TEST_CASE("department streams share one notifier thread, fan out, and are capped
     readers.back()->WaitForInitialMetadata();  // the server has registered it
   }
   const int after = Threads(pid);
-  WARN("dispatch threads: " << before << " before, " << after << " with " << kStreams << " streams open");
+  WARN("dispatch threads: " << before << " before, " << after << " with " << kStreams
+                            << " streams open");
   CHECK(after - before < kStreams / 4);  // one thread per stream would add 20
   CHECK(Metrics().find("hotline_dispatch_open_streams 20") != std::string::npos);
 
@@ -447,12 +468,15 @@ TEST_CASE("department streams share one notifier thread, fan out, and are capped
   for (auto& c : ctxs) c->TryCancel();
   for (auto& r : readers) r->Finish();
   // Closed streams free their slots.
-  CHECK(WaitFor([] { return Metrics().find("hotline_dispatch_open_streams 0") != std::string::npos; }, 10s, 100ms));
+  CHECK(
+      WaitFor([] { return Metrics().find("hotline_dispatch_open_streams 0") != std::string::npos; },
+              10s, 100ms));
 }
 
 TEST_CASE("dispatch's metrics count decisions and name the model") {
   int rc = 0;
-  std::string m = Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
+  std::string m = Run(
+      "curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
   CHECK(m.find("hotline_dispatch_decisions_total{mode=\"auto\"}") != std::string::npos);
   CHECK(m.find("hotline_dispatch_decisions_total{mode=\"manual\"}") != std::string::npos);
   CHECK(m.find("hotline_dispatch_model_info{version=\"test-1\"} 1") != std::string::npos);
@@ -472,9 +496,11 @@ TEST_CASE("a new model file is picked up without a restart") {
   CHECK(WaitFor(
       [] {
         int rc = 0;
-        std::string metrics =
-            Run("curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics", &rc);
-        return metrics.find("hotline_dispatch_model_info{version=\"test-2\"} 1") != std::string::npos;
+        std::string metrics = Run(
+            "curl -s http://127.0.0.1:" + std::to_string(S().dispatch.metrics_port()) + "/metrics",
+            &rc);
+        return metrics.find("hotline_dispatch_model_info{version=\"test-2\"} 1") !=
+               std::string::npos;
       },
       15s, 250ms));
   auto e = Created("滨江东路的餐馆缺斤短两，投诉", "滨江区");
@@ -482,13 +508,15 @@ TEST_CASE("a new model file is picked up without a restart") {
   CHECK(t.model_version() == "test-2");
 }
 
-TEST_CASE("a malformed model file written while dispatch runs is logged and the previous model kept") {
+TEST_CASE(
+    "a malformed model file written while dispatch runs is logged and the previous model kept") {
   std::string metrics = Metrics();
   auto at = metrics.find("hotline_dispatch_model_info{version=\"");
   REQUIRE(at != std::string::npos);
   at += std::string("hotline_dispatch_model_info{version=\"").size();
   std::string current = metrics.substr(at, metrics.find('"', at) - at);
-  while (metrics.find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") == std::string::npos) {
+  while (metrics.find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") ==
+         std::string::npos) {
     // the first match was a retired model (value 0); find the one in use
     at = metrics.find("hotline_dispatch_model_info{version=\"", at);
     REQUIRE(at != std::string::npos);
@@ -497,24 +525,31 @@ TEST_CASE("a malformed model file written while dispatch runs is logged and the 
   }
   // Renamed into place, as a deployment would; the header's threshold is not a number.
   std::string tmp = S().model + ".bad";
-  std::ofstream(tmp) << "hotline-text-classifier 1\nversion broken-1\nthreshold abc\nbuckets_log2 18\n"
-                        "labels a\tb\nweights\n";
+  std::ofstream(tmp)
+      << "hotline-text-classifier 1\nversion broken-1\nthreshold abc\nbuckets_log2 18\n"
+         "labels a\tb\nweights\n";
   REQUIRE(std::rename(tmp.c_str(), S().model.c_str()) == 0);
-  REQUIRE(WaitFor([] { return S().dispatch.Log().find("model reload failed") != std::string::npos; }, 15s, 200ms));
+  REQUIRE(
+      WaitFor([] { return S().dispatch.Log().find("model reload failed") != std::string::npos; },
+              15s, 200ms));
   std::string log = S().dispatch.Log();
   CHECK(log.find("threshold: 'abc' is not a number") != std::string::npos);
   CHECK(HealthCheck(S().dispatch.grpc_addr()) == 0);  // still SERVING
-  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") != std::string::npos);
+  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") !=
+        std::string::npos);
   auto e = Created("南湖路的餐馆缺斤短两，投诉", "滨江区");
   CHECK(WaitRouted(e.key()).model_version() == current);
 
   // A truncated file (a header asking for more weights than there are) is refused the same way.
-  std::ofstream(tmp) << "hotline-text-classifier 1\nversion broken-2\nthreshold 0.5\nbuckets_log2 24\n"
-                        "labels a\tb\tc\nweights\nxyz";
+  std::ofstream(tmp)
+      << "hotline-text-classifier 1\nversion broken-2\nthreshold 0.5\nbuckets_log2 24\n"
+         "labels a\tb\tc\nweights\nxyz";
   REQUIRE(std::rename(tmp.c_str(), S().model.c_str()) == 0);
-  REQUIRE(WaitFor([] { return S().dispatch.Log().find("the header needs") != std::string::npos; }, 15s, 200ms));
+  REQUIRE(WaitFor([] { return S().dispatch.Log().find("the header needs") != std::string::npos; },
+                  15s, 200ms));
   CHECK(HealthCheck(S().dispatch.grpc_addr()) == 0);
-  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") != std::string::npos);
+  CHECK(Metrics().find("hotline_dispatch_model_info{version=\"" + current + "\"} 1") !=
+        std::string::npos);
   // The next test starts a second instance from this path: put a good model back.
   TrainDemoModel(S().dir.path());
 }
@@ -526,11 +561,12 @@ TEST_CASE("with tokens on, a department acts only as itself and only the centre 
                            "tok-centre-0123456789a supervisor\n";
   // A second instance with authentication on, in its own consumer group so it does not take
   // partitions from the first (routing is idempotent either way: one Redis, one record per event).
-  ServiceProcess secured(HOTLINE_DISPATCH_BIN, S().redis.url(), S().broker.bootstrap(),
-                         {"DISPATCH_MODEL=" + S().model,
-                          "DISPATCH_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv",
-                          "DISPATCH_RESPONSIBILITY=" HOTLINE_REPO_DIR "/deploy/dispatch/responsibility.tsv",
-                          "KAFKA_GROUP_ID=hotline-dispatch-auth-test", "HOTLINE_AUTH_TOKENS_FILE=" + tokens});
+  ServiceProcess secured(
+      HOTLINE_DISPATCH_BIN, S().redis.url(), S().broker.bootstrap(),
+      {"DISPATCH_MODEL=" + S().model,
+       "DISPATCH_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv",
+       "DISPATCH_RESPONSIBILITY=" HOTLINE_REPO_DIR "/deploy/dispatch/responsibility.tsv",
+       "KAFKA_GROUP_ID=hotline-dispatch-auth-test", "HOTLINE_AUTH_TOKENS_FILE=" + tokens});
   auto ch = grpc::CreateChannel(secured.grpc_addr(), grpc::InsecureChannelCredentials());
   auto dept = v1::DepartmentService::NewStub(ch);
   auto centre = v1::SupervisionService::NewStub(ch);
@@ -553,7 +589,8 @@ TEST_CASE("with tokens on, a department acts only as itself and only the centre 
   v1::AcceptTicketRequest ar;
   ar.set_ticket_id(t.ticket_id());
   v1::AcceptTicketResponse aresp;
-  CHECK(dept->AcceptTicket(as("").get(), ar, &aresp).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(dept->AcceptTicket(as("").get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
   CHECK(dept->AcceptTicket(as("not-a-token-at-all-0000").get(), ar, &aresp).error_code() ==
         grpc::StatusCode::UNAUTHENTICATED);
   ar.set_department_id("d-eco");  // d-edu claiming to be d-eco

@@ -46,14 +46,17 @@ std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 }  // namespace
 
-TEST_CASE("routing: confident and owned goes out automatically, everything else to triage with the reason") {
+TEST_CASE(
+    "routing: confident and owned goes out automatically, everything else to triage with the "
+    "reason") {
   testing::TempDir dir;
   auto m = Matrix(dir);
-  std::vector<TextClassifier::Prediction> preds = {{"roads", 0.9}, {"noise", 0.07}, {"water", 0.02}, {"x", 0.01}};
+  std::vector<TextClassifier::Prediction> preds = {
+      {"roads", 0.9}, {"noise", 0.07}, {"water", 0.02}, {"x", 0.01}};
   auto r = DecideRouting(preds, *m, "east", 0.8, 3);
   CHECK(r.automatic);
   REQUIRE(r.suggestions.size() == 3);
-  CHECK(r.suggestions[0].department_id() == "b");  // the district's override
+  CHECK(r.suggestions[0].department_id() == "b");   // the district's override
   CHECK(r.suggestions[1].department_id().empty());  // nobody owns noise in the east
 
   r = DecideRouting(preds, *m, "west", 0.95, 3);
@@ -67,13 +70,17 @@ TEST_CASE("routing: confident and owned goes out automatically, everything else 
   CHECK_FALSE(DecideRouting({}, *m, "west", 0.5, 3).automatic);
 }
 
-TEST_CASE("routing a TicketCreated: a dispatched ticket with its stream entry, or a triaged one in the queue") {
+TEST_CASE(
+    "routing a TicketCreated: a dispatched ticket with its stream entry, or a triaged one in the "
+    "queue") {
   testing::TempDir dir;
   auto m = Matrix(dir);
-  auto created = NewEnvelope("intake", "t9", 1, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  auto created =
+      NewEnvelope("intake", "t9", 1, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   created.mutable_ticket_created()->set_ticket_id("t9");
   created.mutable_ticket_created()->mutable_location()->set_district("east");
-  auto n = RouteCreated(created, DecideRouting({{"roads", 0.9}, {"noise", 0.1}}, *m, "east", 0.8, 3), "m1", kNow);
+  auto n = RouteCreated(
+      created, DecideRouting({{"roads", 0.9}, {"noise", 0.1}}, *m, "east", 0.8, 3), "m1", kNow);
   CHECK(n.ticket.state() == v1::TICKET_STATE_DISPATCHED);
   CHECK(n.change.assign_to == "b");
   CHECK_FALSE(n.change.enqueue_triage.has_value());
@@ -81,14 +88,17 @@ TEST_CASE("routing a TicketCreated: a dispatched ticket with its stream entry, o
   CHECK(n.change.events[0].ticket_dispatched().department_id() == "b");
   CHECK(n.change.events[0].traceparent() == created.traceparent());
 
-  n = RouteCreated(created, DecideRouting({{"roads", 0.6}, {"noise", 0.4}}, *m, "east", 0.8, 3), "m1", kNow);
+  n = RouteCreated(created, DecideRouting({{"roads", 0.6}, {"noise", 0.4}}, *m, "east", 0.8, 3),
+                   "m1", kNow);
   CHECK(n.ticket.state() == v1::TICKET_STATE_PENDING_TRIAGE);
   CHECK(n.change.assign_to.empty());
   CHECK(n.change.enqueue_triage == kNow);
   CHECK(n.change.events[0].ticket_triaged().suggested_departments_size() == 2);
 }
 
-TEST_CASE("extension deadlines: required, in the future, later than the current one; errors name the field") {
+TEST_CASE(
+    "extension deadlines: required, in the future, later than the current one; errors name the "
+    "field") {
   v1::RequestExtensionRequest req;
   req.set_ticket_id("t1");
   req.set_department_id("a");
@@ -98,7 +108,8 @@ TEST_CASE("extension deadlines: required, in the future, later than the current 
   *req.mutable_requested_deadline() = At(kNow - absl::Hours(1));
   auto past = CheckExtensionRequest(req, kNow);
   CHECK(absl::IsInvalidArgument(past));
-  CHECK(Message(past).rfind("requested_deadline: 2027-01-15T07:00:00+00:00 is in the past", 0) == 0);
+  CHECK(Message(past).rfind("requested_deadline: 2027-01-15T07:00:00+00:00 is in the past", 0) ==
+        0);
   *req.mutable_requested_deadline() = At(kNow);
   CHECK(absl::IsInvalidArgument(CheckExtensionRequest(req, kNow)));  // now is not later than now
   req.mutable_requested_deadline()->set_nanos(-1);
@@ -111,17 +122,20 @@ TEST_CASE("extension deadlines: required, in the future, later than the current 
   *t.mutable_granted_deadline() = At(kNow + absl::Hours(72));
   auto s = CheckExtensionDeadline("requested_deadline", req.requested_deadline(), t, kNow);
   CHECK(absl::IsInvalidArgument(s));
-  CHECK(Message(s).find("is not later than the current deadline 2027-01-18T08:00:00+00:00") != std::string::npos);
+  CHECK(Message(s).find("is not later than the current deadline 2027-01-18T08:00:00+00:00") !=
+        std::string::npos);
   CHECK(ApplyRequestExtension(t, req, kNow).status() == s);
 }
 
-TEST_CASE("a grant takes the centre's deadline or the requested one, and never one in the past or none") {
+TEST_CASE(
+    "a grant takes the centre's deadline or the requested one, and never one in the past or none") {
   auto t = Accepted();
   t.set_state(v1::TICKET_STATE_EXTENSION_REQUESTED);
   v1::DecideExtensionRequest req;
   req.set_approve(true);
   auto none = GrantedDeadline(req, t, kNow);
-  CHECK(Message(none.status()) == "new_deadline: is required (the pending request names no deadline)");
+  CHECK(Message(none.status()) ==
+        "new_deadline: is required (the pending request names no deadline)");
 
   *t.mutable_requested_deadline() = At(kNow + absl::Hours(24));
   auto granted = GrantedDeadline(req, t, kNow);
@@ -134,7 +148,8 @@ TEST_CASE("a grant takes the centre's deadline or the requested one, and never o
   CHECK(Message(stale.status()).find("give a new_deadline") != std::string::npos);
 
   *req.mutable_new_deadline() = At(kNow - absl::Minutes(1));
-  CHECK(Message(GrantedDeadline(req, t, kNow).status()).rfind("new_deadline: 2027-01-15T07:59:00+00:00 is in the past", 0) == 0);
+  CHECK(Message(GrantedDeadline(req, t, kNow).status())
+            .rfind("new_deadline: 2027-01-15T07:59:00+00:00 is in the past", 0) == 0);
   *req.mutable_new_deadline() = At(kNow + absl::Hours(100));
   auto ch = ApplyDecideExtension(t, req, kNow);
   REQUIRE(ch.ok());
@@ -258,5 +273,6 @@ TEST_CASE("the Dispatcher over a fake store: one write per change, nothing store
   auto granted = d.DecideExtension(dec);
   REQUIRE(granted.ok());
   CHECK(granted->granted_deadline().seconds() == req.requested_deadline().seconds());
-  CHECK(store.outbox.back().extension_granted().new_deadline().seconds() == req.requested_deadline().seconds());
+  CHECK(store.outbox.back().extension_granted().new_deadline().seconds() ==
+        req.requested_deadline().seconds());
 }

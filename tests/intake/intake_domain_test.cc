@@ -40,7 +40,8 @@ TEST_CASE("ticket type comes from the hint, else from the words") {
   CHECK(t("表扬环卫工人") == v1::TICKET_TYPE_PRAISE);
   CHECK(t("How do I renew my residence permit?") == v1::TICKET_TYPE_CONSULTATION);
   CHECK(t("路灯坏了") == v1::TICKET_TYPE_COMPLAINT);
-  CHECK(DetectType(NormalizeText("请问社保卡怎么补办"), v1::TICKET_TYPE_PRAISE) == v1::TICKET_TYPE_PRAISE);
+  CHECK(DetectType(NormalizeText("请问社保卡怎么补办"), v1::TICKET_TYPE_PRAISE) ==
+        v1::TICKET_TYPE_PRAISE);
 }
 
 TEST_CASE("urgent requests are recognised, ordinary ones are not") {
@@ -81,11 +82,13 @@ TEST_CASE("knowledge base file errors name the line") {
 }
 
 TEST_CASE("ticket numbers and citizen ids") {
-  absl::Time t = absl::FromCivil(absl::CivilSecond(2026, 11, 24, 23, 30, 0), absl::FixedTimeZone(8 * 3600));
+  absl::Time t =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 24, 23, 30, 0), absl::FixedTimeZone(8 * 3600));
   CHECK(FormatTicketNumber("GZ", t, absl::FixedTimeZone(8 * 3600), 123) == "GZ-20261124-000123");
   // The local date, not UTC: 23:30 in UTC+8 is still the 24th there, the 24th in UTC too;
   // 07:30 on the 25th in UTC+8 is the 24th in UTC.
-  absl::Time morning = absl::FromCivil(absl::CivilSecond(2026, 11, 25, 7, 30, 0), absl::FixedTimeZone(8 * 3600));
+  absl::Time morning =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 25, 7, 30, 0), absl::FixedTimeZone(8 * 3600));
   CHECK(LocalDate(morning, absl::FixedTimeZone(8 * 3600)) == "20261125");
   CHECK(LocalDate(morning, absl::UTCTimeZone()) == "20261124");
   CHECK(CitizenId("k1", "+8613812345678") == CitizenId("k1", "+8613812345678"));

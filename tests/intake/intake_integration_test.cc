@@ -1,10 +1,9 @@
 // intake against real processes: redis-server, the dev broker, and the hotline-intake binary.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <thread>
-
-#include <unistd.h>
 
 #include "hotline/v1/events.pb.h"
 #include "hotline/v1/intake.grpc.pb.h"
@@ -23,12 +22,14 @@ struct Stack {
   RedisServer redis;
   DevBroker broker;
   int open311_port = FreePort();
-  ServiceProcess intake{HOTLINE_INTAKE_BIN, redis.url(), broker.bootstrap(),
-                        {"INTAKE_KNOWLEDGE_BASE=" HOTLINE_REPO_DIR "/deploy/knowledge/knowledge_base.jsonl",
-                         "INTAKE_OPEN311_ADDR=127.0.0.1:" + std::to_string(open311_port),
-                         "INTAKE_CITY_CODE=GZ"}};
-  std::unique_ptr<v1::IntakeService::Stub> stub =
-      v1::IntakeService::NewStub(grpc::CreateChannel(intake.grpc_addr(), grpc::InsecureChannelCredentials()));
+  ServiceProcess intake{
+      HOTLINE_INTAKE_BIN,
+      redis.url(),
+      broker.bootstrap(),
+      {"INTAKE_KNOWLEDGE_BASE=" HOTLINE_REPO_DIR "/deploy/knowledge/knowledge_base.jsonl",
+       "INTAKE_OPEN311_ADDR=127.0.0.1:" + std::to_string(open311_port), "INTAKE_CITY_CODE=GZ"}};
+  std::unique_ptr<v1::IntakeService::Stub> stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake.grpc_addr(), grpc::InsecureChannelCredentials()));
   RedisClient redis_client{RedisEndpoint{"127.0.0.1", redis.port(), 0, ""}};
 };
 
@@ -113,7 +114,8 @@ TEST_CASE("a submitted request yields one ticket and exactly one TicketCreated")
   CHECK(events[0].SerializeAsString().find("张三") == std::string::npos);
 }
 
-TEST_CASE("e-mail addresses and ID-card numbers in the text reach Kafka masked, intake keeps them") {
+TEST_CASE(
+    "e-mail addresses and ID-card numbers in the text reach Kafka masked, intake keeps them") {
   auto req = Request("it-pii-1",
                      "我的邮箱是 zhang.san@example.com，身份证号 110105199003071234，"
                      "小区门口井盖松动，订单号 202403151234567890 与此无关");
@@ -149,7 +151,8 @@ TEST_CASE("e-mail addresses and ID-card numbers in the text reach Kafka masked, 
   events = EventsFor(resp.ticket().ticket_id(), 2);
   REQUIRE(events.size() == 2);
   REQUIRE(events[1].has_ticket_supplemented());
-  CHECK(events[1].ticket_supplemented().text() == "补充：也可以发邮件到 l***@example.org，身份证 110***********123X");
+  CHECK(events[1].ticket_supplemented().text() ==
+        "补充：也可以发邮件到 l***@example.org，身份证 110***********123X");
 }
 
 TEST_CASE("the same idempotency key twice yields one ticket and one event") {
@@ -194,10 +197,11 @@ TEST_CASE("a malformed request names the field and stores nothing") {
   CHECK(s.error_message().rfind("contact.email:", 0) == 0);
   // Bytes that are not UTF-8 can only arrive over REST (gRPC's proto3 strings refuse them).
   int rc = 0;
-  std::string bad = Run("curl -s -X POST --data 'service_code=complaint&email=a@example.org&"
-                        "description=%FF%FE%FD%20broken' http://127.0.0.1:" +
-                            std::to_string(S().open311_port) + "/open311/v2/requests.json",
-                        &rc);
+  std::string bad =
+      Run("curl -s -X POST --data 'service_code=complaint&email=a@example.org&"
+          "description=%FF%FE%FD%20broken' http://127.0.0.1:" +
+              std::to_string(S().open311_port) + "/open311/v2/requests.json",
+          &rc);
   INFO(bad);
   CHECK(bad.find("\"code\":400") != std::string::npos);
   CHECK(bad.find("text: not valid UTF-8") != std::string::npos);
@@ -216,8 +220,9 @@ TEST_CASE("the same problem reported again on another channel is merged, not dis
   REQUIRE(a.outcome() == v1::SUBMIT_OUTCOME_CREATED);
 
   // A neighbour, by SMS, same address, nearly the same words.
-  auto again = Request("it-dup-2", "北城中路66号工地夜间施工，晚上十一点以后还在打桩，噪音太吵了，投诉",
-                       "13987654321");
+  auto again =
+      Request("it-dup-2", "北城中路66号工地夜间施工，晚上十一点以后还在打桩，噪音太吵了，投诉",
+              "13987654321");
   again.set_channel(v1::CHANNEL_SMS);
   again.mutable_location()->set_district("北城区");
   again.mutable_location()->set_address("北城中路66号");
@@ -243,7 +248,8 @@ TEST_CASE("near-identical reports filed at the same instant: one original, the r
   std::vector<std::thread> threads;
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&, i] {
-      auto r = Request("it-race-" + std::to_string(i), "沿江大道88号的井盖丢失了，晚上很危险，请尽快处理",
+      auto r = Request("it-race-" + std::to_string(i),
+                       "沿江大道88号的井盖丢失了，晚上很危险，请尽快处理",
                        "1390000" + std::to_string(1000 + i));
       r.mutable_location()->set_district("滨江区");
       r.mutable_location()->set_address("沿江大道88号");
@@ -264,7 +270,8 @@ TEST_CASE("near-identical reports filed at the same instant: one original, the r
   CHECK(created == 1);
   CHECK(merged == 5);
   for (const auto& o : out) {
-    if (o.outcome() == v1::SUBMIT_OUTCOME_MERGED) CHECK(o.ticket().merged_into_ticket_id() == original);
+    if (o.outcome() == v1::SUBMIT_OUTCOME_MERGED)
+      CHECK(o.ticket().merged_into_ticket_id() == original);
   }
 }
 
@@ -289,7 +296,8 @@ TEST_CASE("a consultation the knowledge base answers is closed at once") {
 }
 
 TEST_CASE("citizens track, supplement, list and withdraw their tickets") {
-  auto req = Request("it-life-1", "滨江东路9号的人行道上长期有车辆违停，行人只能走机动车道", "13700001111");
+  auto req = Request("it-life-1", "滨江东路9号的人行道上长期有车辆违停，行人只能走机动车道",
+                     "13700001111");
   v1::SubmitRequestResponse sub;
   REQUIRE(S().stub->SubmitRequest(Ctx().get(), req, &sub).ok());
 
@@ -340,15 +348,23 @@ TEST_CASE("citizens track, supplement, list and withdraw their tickets") {
 
 TEST_CASE("verification codes: the sixth wrong attempt locks the ticket, the right code too") {
   v1::SubmitRequestResponse a, b;
-  REQUIRE(S().stub->SubmitRequest(Ctx().get(), Request("it-lock-a", "滨河北路21号的护栏被撞坏了，很危险", "13700002222"), &a).ok());
-  REQUIRE(S().stub->SubmitRequest(Ctx().get(), Request("it-lock-b", "滨河北路40号的公交站牌倒了", "13700003333"), &b).ok());
+  REQUIRE(S().stub
+              ->SubmitRequest(
+                  Ctx().get(),
+                  Request("it-lock-a", "滨河北路21号的护栏被撞坏了，很危险", "13700002222"), &a)
+              .ok());
+  REQUIRE(S().stub
+              ->SubmitRequest(Ctx().get(),
+                              Request("it-lock-b", "滨河北路40号的公交站牌倒了", "13700003333"), &b)
+              .ok());
   auto wrong = [](const std::string& code) { return code == "000000" ? "111111" : "000000"; };
   v1::TrackTicketRequest tr;
   v1::TrackTicketResponse tresp;
   tr.set_ticket_number(a.ticket().ticket_number());
   tr.set_verification_code(wrong(a.verification_code()));
   for (int i = 0; i < 5; ++i) {
-    CHECK(S().stub->TrackTicket(Ctx().get(), tr, &tresp).error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(S().stub->TrackTicket(Ctx().get(), tr, &tresp).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
   }
   auto sixth = S().stub->TrackTicket(Ctx().get(), tr, &tresp);
   CHECK(sixth.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -358,7 +374,8 @@ TEST_CASE("verification codes: the sixth wrong attempt locks the ticket, the rig
   CHECK(right.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Naming the ticket by its id instead of its number does not open a second budget.
   tr.set_ticket_number(a.ticket().ticket_id());
-  CHECK(S().stub->TrackTicket(Ctx().get(), tr, &tresp).error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(S().stub->TrackTicket(Ctx().get(), tr, &tresp).error_code() ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Supplements check the same lock.
   v1::AddSupplementRequest ar;
   ar.set_ticket_id(a.ticket().ticket_id());
@@ -366,7 +383,8 @@ TEST_CASE("verification codes: the sixth wrong attempt locks the ticket, the rig
   ar.set_text("补充一下情况");
   ar.set_idempotency_key("it-lock-supp");
   v1::AddSupplementResponse aresp;
-  CHECK(S().stub->AddSupplement(Ctx().get(), ar, &aresp).error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(S().stub->AddSupplement(Ctx().get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
 
   // Another ticket is unaffected.
   tr.set_ticket_number(b.ticket().ticket_number());
@@ -380,9 +398,10 @@ TEST_CASE("verification codes: the sixth wrong attempt locks the ticket, the rig
   CHECK(ttl->integer > 0);
   CHECK(ttl->integer <= 15 * 60 * 1000);
   int rc = 0;
-  std::string metrics =
-      Run("curl -s http://127.0.0.1:" + std::to_string(S().intake.metrics_port()) + "/metrics", &rc);
-  CHECK(metrics.find("hotline_intake_verification_lockouts_total{scope=\"ticket\"} 1") != std::string::npos);
+  std::string metrics = Run(
+      "curl -s http://127.0.0.1:" + std::to_string(S().intake.metrics_port()) + "/metrics", &rc);
+  CHECK(metrics.find("hotline_intake_verification_lockouts_total{scope=\"ticket\"} 1") !=
+        std::string::npos);
   std::string log = S().intake.Log();
   CHECK(log.find("verification code locked") != std::string::npos);
   CHECK(log.find(a.ticket().ticket_number()) != std::string::npos);
@@ -396,14 +415,15 @@ TEST_CASE("Open311 GeoReport v2: submit and query in the spec's JSON shape") {
   REQUIRE(rc == 0);
   CHECK(services.find("\"service_code\":\"complaint\"") != std::string::npos);
 
-  std::string posted = Run("curl -s -X POST -H 'Idempotency-Key: o311-1' "
-                           "--data-urlencode 'service_code=complaint' "
-                           "--data-urlencode 'description=高新区科技大道7号路灯不亮已经三天了' "
-                           "--data-urlencode 'address_string=科技大道7号' "
-                           "--data-urlencode 'lat=23.1291' --data-urlencode 'long=113.2644' "
-                           "--data-urlencode 'email=resident@example.org' " +
-                               base + "/requests.json",
-                           &rc);
+  std::string posted =
+      Run("curl -s -X POST -H 'Idempotency-Key: o311-1' "
+          "--data-urlencode 'service_code=complaint' "
+          "--data-urlencode 'description=高新区科技大道7号路灯不亮已经三天了' "
+          "--data-urlencode 'address_string=科技大道7号' "
+          "--data-urlencode 'lat=23.1291' --data-urlencode 'long=113.2644' "
+          "--data-urlencode 'email=resident@example.org' " +
+              base + "/requests.json",
+          &rc);
   REQUIRE(rc == 0);
   INFO(posted);
   auto pos = posted.find("\"service_request_id\":\"GZ-");
@@ -417,13 +437,16 @@ TEST_CASE("Open311 GeoReport v2: submit and query in the spec's JSON shape") {
   CHECK(one.find("\"status\":\"open\"") != std::string::npos);
   CHECK(one.find("\"lat\":23.13") != std::string::npos);  // public view: to 0.01°
   CHECK(one.find("23.1291") == std::string::npos);
-  std::string query = Run("curl -s '" + base + "/requests.json?service_request_id=" + id + "'", &rc);
+  std::string query =
+      Run("curl -s '" + base + "/requests.json?service_request_id=" + id + "'", &rc);
   CHECK(query.find(id) != std::string::npos);
-  std::string listed = Run("curl -s '" + base + "/requests.json?service_code=complaint&status=open'", &rc);
+  std::string listed =
+      Run("curl -s '" + base + "/requests.json?service_code=complaint&status=open'", &rc);
   CHECK(listed.find(id) != std::string::npos);
 
-  std::string bad = Run("curl -s -w ' %{http_code}' -X POST --data 'service_code=nope' " + base +
-                        "/requests.json", &rc);
+  std::string bad = Run(
+      "curl -s -w ' %{http_code}' -X POST --data 'service_code=nope' " + base + "/requests.json",
+      &rc);
   CHECK(bad.find("\"code\":400") != std::string::npos);
   CHECK(bad.find("service_code") != std::string::npos);
   CHECK(bad.substr(bad.size() - 3) == "400");
@@ -448,13 +471,14 @@ TEST_CASE("a Python client generated from our protos submits and reads a ticket"
 
 TEST_CASE("intake's metrics count outcomes and its logs never show a phone number") {
   int rc = 0;
-  std::string metrics =
-      Run("curl -s http://127.0.0.1:" + std::to_string(S().intake.metrics_port()) + "/metrics", &rc);
+  std::string metrics = Run(
+      "curl -s http://127.0.0.1:" + std::to_string(S().intake.metrics_port()) + "/metrics", &rc);
   CHECK(metrics.find("hotline_intake_requests_total{channel=\"web\",outcome=\"direct_answered\"") !=
         std::string::npos);
   CHECK(metrics.find("outcome=\"merged\"") != std::string::npos);
   CHECK(metrics.find("outcome=\"rejected\"") != std::string::npos);
-  CHECK(metrics.find("hotline_grpc_server_handling_seconds_bucket{grpc_method=\"SubmitRequest\"") != std::string::npos);
+  CHECK(metrics.find("hotline_grpc_server_handling_seconds_bucket{grpc_method=\"SubmitRequest\"") !=
+        std::string::npos);
   std::string log = S().intake.Log();
   CHECK(log.find("13812345678") == std::string::npos);
   CHECK(log.find("13700001111") == std::string::npos);

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "services/intake/validation.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hotline;
 using hotline::intake::NormalizePhone;

@@ -1,6 +1,7 @@
+#include "services/sla_timer/calendar.h"
+
 #include <catch2/catch.hpp>
 
-#include "services/sla_timer/calendar.h"
 #include "services/sla_timer/policy.h"
 
 using namespace hotline;
@@ -15,7 +16,8 @@ absl::Time At(int y, int m, int d, int hh, int mm = 0) {
 }
 
 const WorkCalendar& Mainland() {
-  static const WorkCalendar cal = *WorkCalendar::LoadFile(HOTLINE_REPO_DIR "/deploy/sla/calendars/cn-mainland.cal", "cn-mainland");
+  static const WorkCalendar cal = *WorkCalendar::LoadFile(
+      HOTLINE_REPO_DIR "/deploy/sla/calendars/cn-mainland.cal", "cn-mainland");
   return cal;
 }
 
@@ -27,9 +29,9 @@ TEST_CASE("working days: weekends off, holidays off, make-up Saturdays on") {
   CHECK_FALSE(c.IsWorkingDay(absl::CivilDay(2026, 11, 28)));  // Saturday
   CHECK_FALSE(c.IsWorkingDay(absl::CivilDay(2026, 10, 1)));   // National Day
   CHECK_FALSE(c.IsWorkingDay(absl::CivilDay(2026, 10, 7)));
-  CHECK(c.IsWorkingDay(absl::CivilDay(2026, 10, 10)));        // Saturday, 调休 working day
-  CHECK(c.IsWorkingDay(absl::CivilDay(2026, 2, 14)));         // Saturday before Spring Festival
-  CHECK_FALSE(c.IsWorkingDay(absl::CivilDay(2026, 2, 17)));   // Spring Festival
+  CHECK(c.IsWorkingDay(absl::CivilDay(2026, 10, 10)));       // Saturday, 调休 working day
+  CHECK(c.IsWorkingDay(absl::CivilDay(2026, 2, 14)));        // Saturday before Spring Festival
+  CHECK_FALSE(c.IsWorkingDay(absl::CivilDay(2026, 2, 17)));  // Spring Festival
   CHECK(c.WorkingDayLength() == absl::Hours(7));
 }
 
@@ -46,9 +48,11 @@ TEST_CASE("a deadline that crosses a weekend") {
   CHECK(c.AddWorkingTime(At(2026, 11, 27, 16, 0), absl::Hours(2)) == At(2026, 11, 30, 10, 0));
   CHECK(c.WorkingTimeBetween(At(2026, 11, 27, 16, 0), At(2026, 11, 30, 10, 0)) == absl::Hours(2));
   // 2 working days (14 h) from Monday 10:00 is Wednesday 10:00.
-  CHECK(c.AddWorkingTime(At(2026, 11, 23, 10, 0), c.WorkingDayLength() * 2) == At(2026, 11, 25, 10, 0));
+  CHECK(c.AddWorkingTime(At(2026, 11, 23, 10, 0), c.WorkingDayLength() * 2) ==
+        At(2026, 11, 25, 10, 0));
   // 20 working days from Monday 23 Nov: four weeks later, Monday 21 Dec at the same time.
-  CHECK(c.AddWorkingTime(At(2026, 11, 23, 10, 0), c.WorkingDayLength() * 20) == At(2026, 12, 21, 10, 0));
+  CHECK(c.AddWorkingTime(At(2026, 11, 23, 10, 0), c.WorkingDayLength() * 20) ==
+        At(2026, 12, 21, 10, 0));
 }
 
 TEST_CASE("a deadline that crosses a public holiday") {

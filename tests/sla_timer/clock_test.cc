@@ -1,9 +1,10 @@
+#include "services/sla_timer/clock.h"
+
 #include <catch2/catch.hpp>
 #include <map>
 #include <random>
 #include <set>
 
-#include "services/sla_timer/clock.h"
 #include "services/sla_timer/timing_wheel.h"
 
 using namespace hotline;
@@ -18,8 +19,9 @@ TEST_CASE("the timing wheel fires every entry once, at or after its time, never 
   std::set<uint64_t> cancelled;
   for (uint64_t i = 0; i < 20000; ++i) {
     // Spread over every level: from 1 ms to ~12 days ahead.
-    int64_t ahead = static_cast<int64_t>(rng() % 6) == 0 ? static_cast<int64_t>(rng() % 1'000'000'000)
-                                                         : static_cast<int64_t>(rng() % 600'000);
+    int64_t ahead = static_cast<int64_t>(rng() % 6) == 0
+                        ? static_cast<int64_t>(rng() % 1'000'000'000)
+                        : static_cast<int64_t>(rng() % 600'000);
     expected[i] = start + ahead;
     handles.push_back(wheel.Add(start + ahead, static_cast<uint32_t>(i)));
   }
@@ -62,9 +64,12 @@ TEST_CASE("entries added while firing, and entries already due, fire on the next
 
 TEST_CASE("a clock's warnings, pause, resume and extension on a working calendar") {
   const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
-  WorkCalendar cal("c", tz, {{9 * 60, 17 * 60}}, {absl::Weekday::saturday, absl::Weekday::sunday}, {}, {});
+  WorkCalendar cal("c", tz, {{9 * 60, 17 * 60}}, {absl::Weekday::saturday, absl::Weekday::sunday},
+                   {}, {});
   ClockMath math(cal);
-  auto at = [&](int d, int h) { return absl::FromCivil(absl::CivilSecond(2026, 11, d, h, 0, 0), tz); };
+  auto at = [&](int d, int h) {
+    return absl::FromCivil(absl::CivilSecond(2026, 11, d, h, 0, 0), tz);
+  };
   ClockRecord c;
   c.ticket_id = "t";
   c.kind = v1::CLOCK_KIND_COMPLETION;

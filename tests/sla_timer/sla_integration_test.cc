@@ -1,11 +1,11 @@
 // sla_timer against real processes: redis-server, the dev broker and hotline-sla-timer binaries,
 // fed dispatch's events over Kafka. Policies here are seconds long so clocks fall due in a test.
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <google/protobuf/util/time_util.h>
 #include <map>
 #include <regex>
 #include <set>
@@ -26,7 +26,8 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 // normal tickets: sign for within 3 s, complete within 6 s; warnings at 50/75/90 %.
-constexpr char kPolicies[] = "*\turgent\t2s\t4s\tcalendar\t50,75,90\n*\tnormal\t3s\t6s\tcalendar\t50,75,90\n";
+constexpr char kPolicies[] =
+    "*\turgent\t2s\t4s\tcalendar\t50,75,90\n*\tnormal\t3s\t6s\tcalendar\t50,75,90\n";
 
 struct Stack {
   explicit Stack(std::string policy_rows = kPolicies) : policy_rows(std::move(policy_rows)) {}
@@ -40,7 +41,8 @@ struct Stack {
     return p;
   }();
   std::string departments = [this] {
-    std::string p = dir.path() + "/departments.tsv";  // no rows: every department on the default calendar
+    std::string p =
+        dir.path() + "/departments.tsv";  // no rows: every department on the default calendar
     std::ofstream(p) << "# id\tname\tcontact\tcalendar\n";
     return p;
   }();
@@ -58,8 +60,11 @@ struct Stack {
 
   // Started and in the consumer group with partitions assigned, so clocks start when published.
   std::unique_ptr<ServiceProcess> Start() {
-    auto p = std::make_unique<ServiceProcess>(HOTLINE_SLA_BIN, redis.url(), broker.bootstrap(), env);
-    REQUIRE(WaitFor([&] { return p->Log().find("\"msg\":\"partitions assigned\"") != std::string::npos; }, 30s));
+    auto p =
+        std::make_unique<ServiceProcess>(HOTLINE_SLA_BIN, redis.url(), broker.bootstrap(), env);
+    REQUIRE(WaitFor(
+        [&] { return p->Log().find("\"msg\":\"partitions assigned\"") != std::string::npos; },
+        30s));
     return p;
   }
 
@@ -103,17 +108,22 @@ struct Point {
   std::string ticket;
   int clock;
   int percent;
-  bool operator<(const Point& o) const { return std::tie(ticket, clock, percent) < std::tie(o.ticket, o.clock, o.percent); }
+  bool operator<(const Point& o) const {
+    return std::tie(ticket, clock, percent) < std::tie(o.ticket, o.clock, o.percent);
+  }
 };
 
 Point PointOf(const v1::EventEnvelope& e) {
-  if (e.has_sla_warning()) return {e.sla_warning().ticket_id(), e.sla_warning().clock(), e.sla_warning().percent_elapsed()};
+  if (e.has_sla_warning())
+    return {e.sla_warning().ticket_id(), e.sla_warning().clock(),
+            e.sla_warning().percent_elapsed()};
   if (e.has_sla_breached()) return {e.sla_breached().ticket_id(), e.sla_breached().clock(), 100};
   return {e.key(), 0, -1};
 }
 
 // Every expected point of every ticket appears with exactly one event id.
-void CheckExactlyOnce(const std::vector<v1::EventEnvelope>& events, const std::vector<std::string>& tickets) {
+void CheckExactlyOnce(const std::vector<v1::EventEnvelope>& events,
+                      const std::vector<std::string>& tickets) {
   std::map<Point, std::set<std::string>> ids;
   std::map<std::string, int> raw;
   for (const auto& e : events) {
@@ -141,7 +151,8 @@ void CheckExactlyOnce(const std::vector<v1::EventEnvelope>& events, const std::v
 
 }  // namespace
 
-TEST_CASE("dispatch → warnings → breach, in order, with a yellow card; accept stops the sign-for clock") {
+TEST_CASE(
+    "dispatch → warnings → breach, in order, with a yellow card; accept stops the sign-for clock") {
   Stack s;
   auto svc = s.Start();
   std::string late = s.Dispatch("d-roads");
@@ -160,13 +171,15 @@ TEST_CASE("dispatch → warnings → breach, in order, with a yellow card; accep
   // late: 4 sign-for + 4 completion events and one yellow card; fast: nothing. Wait for late's
   // yellow card, then a little longer for anything that should not be there.
   std::vector<v1::EventEnvelope> events;
-  REQUIRE(WaitFor([&] {
-    events = s.SlaEvents(9, 2s);
-    for (const auto& e : events) {
-      if (e.has_card_issued()) return true;
-    }
-    return false;
-  }, 40s, 500ms));
+  REQUIRE(WaitFor(
+      [&] {
+        events = s.SlaEvents(9, 2s);
+        for (const auto& e : events) {
+          if (e.has_card_issued()) return true;
+        }
+        return false;
+      },
+      40s, 500ms));
   std::this_thread::sleep_for(1s);
   events = s.SlaEvents(9, 2s);
   std::vector<int> sign, done;
@@ -252,10 +265,12 @@ TEST_CASE("two instances share the partitions; the survivor takes over the other
   auto a = s.Start();
   auto b = s.Start();
   // Both joined and own part of the topic.
-  REQUIRE(WaitFor([&] {
-    return a->Log().find("\"msg\":\"partitions assigned\"") != std::string::npos &&
-           b->Log().find("\"msg\":\"partitions assigned\"") != std::string::npos;
-  }, 30s));
+  REQUIRE(WaitFor(
+      [&] {
+        return a->Log().find("\"msg\":\"partitions assigned\"") != std::string::npos &&
+               b->Log().find("\"msg\":\"partitions assigned\"") != std::string::npos;
+      },
+      30s));
   std::this_thread::sleep_for(2s);  // let the group settle to its final split
   std::vector<std::string> tickets;
   for (int i = 0; i < 12; ++i) tickets.push_back(s.Dispatch("d-" + std::to_string(i % 4)));
@@ -263,12 +278,15 @@ TEST_CASE("two instances share the partitions; the survivor takes over the other
   a->process().Stop(SIGTERM);  // leaves the group: b is assigned everything and loads a's clocks
   auto events = s.SlaEvents(tickets.size() * 8, 60s);
   CheckExactlyOnce(events, tickets);
-  // b loaded clocks that a had created: some "SLA clocks loaded" line of b counts a non-zero number.
+  // b loaded clocks that a had created: some "SLA clocks loaded" line of b counts a non-zero
+  // number.
   std::regex loaded("\"msg\":\"SLA clocks loaded\".*\"clocks\":\"[1-9]");
   CHECK(std::regex_search(b->Log(), loaded));
 }
 
-TEST_CASE("broker down 30 s: clocks due meanwhile fire on time into the outbox, then reach the topic once") {
+TEST_CASE(
+    "broker down 30 s: clocks due meanwhile fire on time into the outbox, then reach the topic "
+    "once") {
   // Sign for within 20 s, complete within 40 s: with the broker down from ~1 s to ~31 s after
   // dispatch, 50/75/90/100 % of the sign-for clock and 50/75 % of the completion clock fall due
   // during the outage, long after the consumer group's session (6 s) has timed out.
@@ -278,13 +296,15 @@ TEST_CASE("broker down 30 s: clocks due meanwhile fire on time into the outbox, 
   std::vector<std::string> tickets;
   for (int i = 0; i < 4; ++i) tickets.push_back(s.Dispatch("d-" + std::to_string(i)));
   // The clocks exist (the consumer handled every dispatch) before Kafka goes away.
-  REQUIRE(WaitFor([&] {
-    for (const auto& t : tickets) {
-      auto r = redis.Command({"EXISTS", "sla:c:" + t + ":2"});
-      if (!r.ok() || r->integer != 1) return false;
-    }
-    return true;
-  }, 10s));
+  REQUIRE(WaitFor(
+      [&] {
+        for (const auto& t : tickets) {
+          auto r = redis.Command({"EXISTS", "sla:c:" + t + ":2"});
+          if (!r.ok() || r->integer != 1) return false;
+        }
+        return true;
+      },
+      10s));
   const absl::Time down_at = absl::Now();
   s.broker.Down();
   // Watch the outbox (Kafka is away, so the events stay there): when did each event appear?
@@ -306,7 +326,8 @@ TEST_CASE("broker down 30 s: clocks due meanwhile fire on time into the outbox, 
   // lost its partitions, yet this instance kept every partition's lease (and fired, below).
   CHECK(svc->Log().find("\"msg\":\"partitions revoked\"") != std::string::npos);
   int rc = 0;
-  std::string m = Run("curl -s http://127.0.0.1:" + std::to_string(svc->metrics_port()) + "/metrics", &rc);
+  std::string m =
+      Run("curl -s http://127.0.0.1:" + std::to_string(svc->metrics_port()) + "/metrics", &rc);
   CHECK(rc == 0);
   CHECK(m.find("hotline_sla_owned_partitions 6") != std::string::npos);
   s.broker.Up();
@@ -318,21 +339,24 @@ TEST_CASE("broker down 30 s: clocks due meanwhile fire on time into the outbox, 
   for (const auto& [id, e] : by_id) {
     Point p = PointOf(e);
     if (p.percent < 0) continue;
-    const auto& deadline = e.has_sla_warning() ? e.sla_warning().deadline() : e.sla_breached().deadline();
+    const auto& deadline =
+        e.has_sla_warning() ? e.sla_warning().deadline() : e.sla_breached().deadline();
     const absl::Duration budget = absl::Seconds(p.clock == v1::CLOCK_KIND_SIGN_FOR ? 20 : 40);
     const absl::Time due = absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(deadline)) -
                            budget * (100 - p.percent) / 100;
     if (due < down_at + absl::Seconds(7) || due > up_at - absl::Seconds(2)) continue;
     const double lag = absl::ToDoubleSeconds(seen.at(id) - due);
-    INFO("ticket " << p.ticket << " clock " << p.clock << " point " << p.percent << " lag " << lag << " s");
+    INFO("ticket " << p.ticket << " clock " << p.clock << " point " << p.percent << " lag " << lag
+                   << " s");
     CHECK(lag < 2.0);
     worst = std::max(worst, lag);
     ++checked;
   }
-  // Per ticket: sign-for 50 (10 s), 75, 90, 100 and completion 50 (20 s), 75 (30 s, maybe past the window).
+  // Per ticket: sign-for 50 (10 s), 75, 90, 100 and completion 50 (20 s), 75 (30 s, maybe past the
+  // window).
   CHECK(checked >= static_cast<int>(tickets.size()) * 5);
-  std::cout << "broker outage: " << checked << " points due during the outage, worst outbox lag " << worst
-            << " s" << std::endl;
+  std::cout << "broker outage: " << checked << " points due during the outage, worst outbox lag "
+            << worst << " s" << std::endl;
 
   // Back online: every point of every ticket reaches the topic, each with one event id.
   auto events = s.SlaEvents(tickets.size() * 8, 60s);

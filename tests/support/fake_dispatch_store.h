@@ -18,7 +18,7 @@ namespace hotline::testing {
 class FakeDispatchStore : public dispatch::DispatchStore {
  public:
   std::map<std::string, v1::DispatchedTicket> tickets;
-  std::map<std::string, int64_t> triage;  // id → enqueue time (ms)
+  std::map<std::string, int64_t> triage;                    // id → enqueue time (ms)
   std::map<std::string, std::vector<std::string>> streams;  // department → ticket ids
   std::vector<dispatch::CorrectedLabel> labels;
   std::vector<v1::EventEnvelope> outbox;
@@ -32,10 +32,12 @@ class FakeDispatchStore : public dispatch::DispatchStore {
     return std::optional<v1::DispatchedTicket>(it->second);
   }
 
-  absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id, const Mutation& mutate) override {
+  absl::StatusOr<v1::DispatchedTicket> Mutate(const std::string& id,
+                                              const Mutation& mutate) override {
     if (id.empty()) return absl::InvalidArgumentError("ticket_id: is required");
     auto it = tickets.find(id);
-    if (it == tickets.end()) return absl::NotFoundError(absl::StrCat("no ticket ", id, " in dispatch"));
+    if (it == tickets.end())
+      return absl::NotFoundError(absl::StrCat("no ticket ", id, " in dispatch"));
     v1::DispatchedTicket t = it->second;
     auto change = mutate(t);
     if (!change.ok()) return change.status();
@@ -55,12 +57,14 @@ class FakeDispatchStore : public dispatch::DispatchStore {
     return true;
   }
 
-  absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset, size_t limit) override {
+  absl::StatusOr<std::vector<v1::DispatchedTicket>> ListTriage(size_t offset,
+                                                               size_t limit) override {
     std::vector<std::pair<int64_t, std::string>> order;
     for (const auto& [id, at] : triage) order.emplace_back(at, id);
     std::sort(order.begin(), order.end());
     std::vector<v1::DispatchedTicket> out;
-    for (size_t i = offset; i < order.size() && out.size() < limit; ++i) out.push_back(tickets[order[i].second]);
+    for (size_t i = offset; i < order.size() && out.size() < limit; ++i)
+      out.push_back(tickets[order[i].second]);
     return out;
   }
 

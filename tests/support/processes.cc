@@ -1,8 +1,8 @@
 #include "tests/support/processes.h"
 
-#include <cstring>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -11,13 +11,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <hiredis/hiredis.h>
 
 namespace hotline::testing {
 
@@ -146,7 +145,8 @@ void RedisServer::Start() {
         return ok;
       },
       std::chrono::seconds(10));
-  if (!up) throw std::runtime_error("redis-server did not start: " + ReadFile(dir_.path() + "/redis.log"));
+  if (!up)
+    throw std::runtime_error("redis-server did not start: " + ReadFile(dir_.path() + "/redis.log"));
 }
 
 void RedisServer::Stop() {

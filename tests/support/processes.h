@@ -3,8 +3,8 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 

@@ -12,21 +12,23 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& red
                                const std::string& bootstrap,
                                const std::vector<std::string>& extra_env,
                                const std::vector<std::string>& health_flags)
-    : binary_(binary), health_flags_(health_flags), log_(dir_.path() + "/service.log"),
+    : binary_(binary),
+      health_flags_(health_flags),
+      log_(dir_.path() + "/service.log"),
       grpc_port_(FreePort()),
       metrics_port_(FreePort()) {
   env_ = {"HOTLINE_GRPC_ADDR=127.0.0.1:" + std::to_string(grpc_port_),
           "HOTLINE_METRICS_ADDR=127.0.0.1:" + std::to_string(metrics_port_),
-          "REDIS_URL=" + redis_url,
-          "KAFKA_BROKERS=" + bootstrap,
-          "KAFKA_SESSION_TIMEOUT_MS=6000",
+          "REDIS_URL=" + redis_url, "KAFKA_BROKERS=" + bootstrap, "KAFKA_SESSION_TIMEOUT_MS=6000",
           "HOTLINE_KAFKA_FETCH_WAIT_MS=10",  // the mock cluster holds empty fetches this long
-          "KAFKA_HEARTBEAT_INTERVAL_MS=500",
-          "HOTLINE_SHUTDOWN_GRACE_MS=2000",
+          "KAFKA_HEARTBEAT_INTERVAL_MS=500", "HOTLINE_SHUTDOWN_GRACE_MS=2000",
           // Tests that exercise authentication pass HOTLINE_AUTH_TOKENS_FILE, which wins.
           "HOTLINE_AUTH_DISABLED=1",
           // Plain-text gRPC on loopback, explicitly; TLS tests override it (a later entry wins).
-          "HOTLINE_GRPC_PLAINTEXT=1"};
+          "HOTLINE_GRPC_PLAINTEXT=1",
+          // Open311 off unless a test asks for it on a free port: the default 0.0.0.0:8080
+          // collides with whatever else runs on the machine.
+          "INTAKE_OPEN311_ADDR="};
   env_.insert(env_.end(), extra_env.begin(), extra_env.end());
   Launch();
   if (!WaitServing()) {
@@ -36,7 +38,9 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& red
 
 ServiceProcess::~ServiceProcess() = default;
 
-void ServiceProcess::Launch() { proc_ = std::make_unique<ChildProcess>(std::vector<std::string>{binary_}, log_, env_); }
+void ServiceProcess::Launch() {
+  proc_ = std::make_unique<ChildProcess>(std::vector<std::string>{binary_}, log_, env_);
+}
 
 void ServiceProcess::Restart() {
   proc_.reset();

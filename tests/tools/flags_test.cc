@@ -37,7 +37,8 @@ std::string Error(const std::vector<std::string>& args) {
 TEST_CASE("declared flags parse in both spellings, repeat, and keep their defaults") {
   Opts o;
   auto p = Parser(&o);
-  REQUIRE(p.Parse({"--input", "a.csv", "--threshold=0.7", "--input=b.csv", "--verbose", "extra"}).ok());
+  REQUIRE(
+      p.Parse({"--input", "a.csv", "--threshold=0.7", "--input=b.csv", "--verbose", "extra"}).ok());
   CHECK(o.inputs == std::vector<std::string>{"a.csv", "b.csv"});
   CHECK(o.threshold == 0.7);
   CHECK(o.verbose);
@@ -55,7 +56,8 @@ TEST_CASE("unknown and malformed flags are refused naming the flag") {
   CHECK(Error({"--threshold", "1.5"}) == "--threshold: 1.5 is out of range [0, 1]");
   CHECK(Error({"--seed", "7x"}) == "--seed: '7x' is not an integer");
   CHECK(Error({"--seed", "101"}) == "--seed: 101 is out of range [0, 100]");
-  CHECK(Error({"--seed", "99999999999999999999"}) == "--seed: '99999999999999999999' is not an integer");
+  CHECK(Error({"--seed", "99999999999999999999"}) ==
+        "--seed: '99999999999999999999' is not an integer");
   CHECK(Error({"--bogus", "1"}) == "--bogus: unknown flag");
   CHECK(Error({"-x"}) == "-x: unknown flag (flags are --name value)");
   CHECK(Error({"--model"}) == "--model: needs a value");
@@ -73,7 +75,8 @@ TEST_CASE("required flags, --help and the usage text") {
   auto h = Parser(&o2);
   h.Require("input");
   // Flags are read in order: an error before --help is still an error.
-  CHECK(h.Parse({"--threshold", "abc", "--help"}) == absl::InvalidArgumentError("--threshold: 'abc' is not a number"));
+  CHECK(h.Parse({"--threshold", "abc", "--help"}) ==
+        absl::InvalidArgumentError("--threshold: 'abc' is not a number"));
   Opts o3;
   auto h3 = Parser(&o3);
   h3.Require("input");

@@ -14,8 +14,8 @@ std::string Shown(double v) { return absl::StrCat(v); }
 
 }  // namespace
 
-FlagParser::Flag& FlagParser::Declare(const std::string& name, std::string help, std::string default_text,
-                                      bool takes_value) {
+FlagParser::Flag& FlagParser::Declare(const std::string& name, std::string help,
+                                      std::string default_text, bool takes_value) {
   if (!flags_.count(name)) order_.push_back(name);
   Flag& f = flags_[name];
   f.help = std::move(help);
@@ -31,36 +31,40 @@ void FlagParser::String(const std::string& name, std::string* out, const std::st
   };
 }
 
-void FlagParser::Strings(const std::string& name, std::vector<std::string>* out, const std::string& help) {
+void FlagParser::Strings(const std::string& name, std::vector<std::string>* out,
+                         const std::string& help) {
   Declare(name, help, "", true).set = [out](const std::string& v) {
     out->push_back(v);
     return absl::OkStatus();
   };
 }
 
-void FlagParser::Int(const std::string& name, int64_t* out, int64_t min, int64_t max, const std::string& help) {
+void FlagParser::Int(const std::string& name, int64_t* out, int64_t min, int64_t max,
+                     const std::string& help) {
   Declare(name, help, absl::StrCat(*out), true).set = [=](const std::string& v) {
     int64_t x = 0;
     if (!absl::SimpleAtoi(v, &x)) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, ": '", v, "' is not an integer"));
     }
     if (x < min || x > max) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", x, " is out of range [", min, ", ", max, "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": ", x, " is out of range [", min, ", ", max, "]"));
     }
     *out = x;
     return absl::OkStatus();
   };
 }
 
-void FlagParser::Double(const std::string& name, double* out, double min, double max, const std::string& help) {
+void FlagParser::Double(const std::string& name, double* out, double min, double max,
+                        const std::string& help) {
   Declare(name, help, Shown(*out), true).set = [=](const std::string& v) {
     double x = 0;
     if (!absl::SimpleAtod(v, &x) || !std::isfinite(x)) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, ": '", v, "' is not a number"));
     }
     if (x < min || x > max) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, ": ", v, " is out of range [", Shown(min), ", ", Shown(max), "]"));
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", v, " is out of range [",
+                                                     Shown(min), ", ", Shown(max), "]"));
     }
     *out = x;
     return absl::OkStatus();
@@ -90,7 +94,8 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
     }
     if (a.rfind("--", 0) != 0 || a == "--") {
       if (a.size() > 1 && a[0] == '-' && a != "-") {
-        return absl::InvalidArgumentError(absl::StrCat(a, ": unknown flag (flags are --name value)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(a, ": unknown flag (flags are --name value)"));
       }
       positional_.push_back(a);
       continue;
@@ -103,12 +108,15 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
       inline_value = true;
     }
     auto it = flags_.find(name);
-    if (it == flags_.end()) return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown flag"));
+    if (it == flags_.end())
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown flag"));
     Flag& f = it->second;
     if (!f.takes_value) {
-      if (inline_value) return absl::InvalidArgumentError(absl::StrCat("--", name, ": takes no value"));
+      if (inline_value)
+        return absl::InvalidArgumentError(absl::StrCat("--", name, ": takes no value"));
     } else if (!inline_value) {
-      if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat("--", name, ": needs a value"));
+      if (i + 1 >= args.size())
+        return absl::InvalidArgumentError(absl::StrCat("--", name, ": needs a value"));
       value = args[++i];
     }
     if (auto s = f.set(value); !s.ok()) return s;
@@ -116,7 +124,8 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
   }
   for (const auto& name : order_) {
     const Flag& f = flags_.at(name);
-    if (f.required && !f.seen) return absl::InvalidArgumentError(absl::StrCat("--", name, ": is required"));
+    if (f.required && !f.seen)
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": is required"));
   }
   return absl::OkStatus();
 }
@@ -150,8 +159,8 @@ void ParseOrExit(FlagParser& parser, const std::string& program, int argc, char*
     std::exit(0);
   }
   if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n(%s --help lists the flags)\n", program.c_str(), std::string(s.message()).c_str(),
-                 program.c_str());
+    std::fprintf(stderr, "%s: %s\n(%s --help lists the flags)\n", program.c_str(),
+                 std::string(s.message()).c_str(), program.c_str());
     std::exit(2);
   }
 }

@@ -22,8 +22,10 @@ class FlagParser {
   void String(const std::string& name, std::string* out, const std::string& help);
   // May be given several times; every value is appended.
   void Strings(const std::string& name, std::vector<std::string>* out, const std::string& help);
-  void Int(const std::string& name, int64_t* out, int64_t min, int64_t max, const std::string& help);
-  void Double(const std::string& name, double* out, double min, double max, const std::string& help);
+  void Int(const std::string& name, int64_t* out, int64_t min, int64_t max,
+           const std::string& help);
+  void Double(const std::string& name, double* out, double min, double max,
+              const std::string& help);
   // A switch without a value.
   void Bool(const std::string& name, bool* out, const std::string& help);
   // Marks a declared flag as required: Parse fails naming it when it is absent.
@@ -47,7 +49,8 @@ class FlagParser {
     bool seen = false;
     std::function<absl::Status(const std::string& value)> set;
   };
-  Flag& Declare(const std::string& name, std::string help, std::string default_text, bool takes_value);
+  Flag& Declare(const std::string& name, std::string help, std::string default_text,
+                bool takes_value);
 
   std::string usage_;
   std::vector<std::string> order_;
@@ -58,6 +61,7 @@ class FlagParser {
 
 // For a tool's main: parses argv[first..]. On --help prints the usage to stdout and exits 0; on
 // an error prints "<program>: <error>" and a hint to stderr and exits 2.
-void ParseOrExit(FlagParser& parser, const std::string& program, int argc, char** argv, int first = 1);
+void ParseOrExit(FlagParser& parser, const std::string& program, int argc, char** argv,
+                 int first = 1);
 
 }  // namespace hotline::flags

@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   }
   const int replication = brokers >= 3 ? 3 : static_cast<int>(brokers);
   for (const auto& t : topics) {
-    rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(cluster, t.c_str(), static_cast<int>(partitions), replication);
+    rd_kafka_resp_err_t e =
+        rd_kafka_mock_topic_create(cluster, t.c_str(), static_cast<int>(partitions), replication);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::cerr << "hotline-dev-broker: topic " << t << ": " << rd_kafka_err2str(e) << "\n";
       rd_kafka_mock_cluster_destroy(cluster);

@@ -75,8 +75,8 @@ int BadUsage(const std::string& message) {
 }
 
 // Flags only `submit` takes; the rest of the value flags are global.
-const char* const kSubmitFlags[] = {"channel", "text",     "phone",   "name", "email",
-                                    "district", "address", "type", "call-id", "key"};
+const char* const kSubmitFlags[] = {"channel",  "text",    "phone", "name",    "email",
+                                    "district", "address", "type",  "call-id", "key"};
 
 bool IsSubmitFlag(const std::string& name) {
   for (const char* f : kSubmitFlags) {
@@ -156,7 +156,9 @@ std::string Short(const std::string& s, size_t chars) {
   return out;
 }
 
-std::string EnumShort(const std::string& name, size_t prefix) { return hotline::EnumLabel(name, prefix, "-"); }
+std::string EnumShort(const std::string& name, size_t prefix) {
+  return hotline::EnumLabel(name, prefix, "-");
+}
 std::string State(v1::TicketState s) { return EnumShort(v1::TicketState_Name(s), 13); }
 std::string Type(v1::TicketType t) { return EnumShort(v1::TicketType_Name(t), 12); }
 std::string Channel(v1::Channel c) { return EnumShort(v1::Channel_Name(c), 8); }
@@ -178,11 +180,14 @@ void PrintTicket(const v1::Ticket& t) {
   std::printf("citizen    %s %s %s\n", t.contact().citizen_id().c_str(),
               t.contact().masked_phone().c_str(), t.contact().masked_name().c_str());
   if (!t.location().district().empty() || !t.location().address().empty()) {
-    std::printf("place      %s %s\n", t.location().district().c_str(), t.location().address().c_str());
+    std::printf("place      %s %s\n", t.location().district().c_str(),
+                t.location().address().c_str());
   }
   std::printf("text       %s\n", t.text().c_str());
-  if (!t.merged_into_ticket_id().empty()) std::printf("merged     into %s\n", t.merged_into_ticket_id().c_str());
-  if (!t.knowledge_code().empty()) std::printf("answered   from knowledge entry %s\n", t.knowledge_code().c_str());
+  if (!t.merged_into_ticket_id().empty())
+    std::printf("merged     into %s\n", t.merged_into_ticket_id().c_str());
+  if (!t.knowledge_code().empty())
+    std::printf("answered   from knowledge entry %s\n", t.knowledge_code().c_str());
   for (const auto& s : t.supplements()) std::printf("supplement %s\n", s.text().c_str());
 }
 
@@ -227,7 +232,8 @@ int Submit(IntakeService::Stub& stub, const Options& o) {
   if (!flag("type").empty()) {
     int ty = 0;
     if (!ParseEnum("TICKET_TYPE_", flag("type"), v1::TicketType_descriptor(), &ty)) {
-      std::cerr << "hotlinectl: --type: consultation, complaint, report, help, suggestion or praise\n";
+      std::cerr
+          << "hotlinectl: --type: consultation, complaint, report, help, suggestion or praise\n";
       return 2;
     }
     req.set_type_hint(static_cast<v1::TicketType>(ty));
@@ -249,7 +255,8 @@ int Submit(IntakeService::Stub& stub, const Options& o) {
   }
   std::printf("outcome    %s%s\n", EnumShort(v1::SubmitOutcome_Name(resp.outcome()), 15).c_str(),
               resp.replayed() ? " (replayed: this key was used before)" : "");
-  std::printf("code       %s   (the citizen needs it to track the ticket)\n", resp.verification_code().c_str());
+  std::printf("code       %s   (the citizen needs it to track the ticket)\n",
+              resp.verification_code().c_str());
   if (!resp.answer().empty()) std::printf("answer     %s\n", resp.answer().c_str());
   PrintTicket(resp.ticket());
   return 0;
@@ -283,8 +290,8 @@ int Feed(IntakeService::Stub& stub, const Options& o, const std::string& path) {
       continue;
     }
     if (o.json) std::cout << Json(resp) << "\n";
-    std::string outcome = resp.replayed() ? "replayed"
-                          : EnumShort(v1::SubmitOutcome_Name(resp.outcome()), 15);
+    std::string outcome =
+        resp.replayed() ? "replayed" : EnumShort(v1::SubmitOutcome_Name(resp.outcome()), 15);
     ++outcomes[outcome];
     ++types[Type(resp.ticket().type())];
     ++channels[Channel(resp.ticket().channel())];
@@ -292,8 +299,9 @@ int Feed(IntakeService::Stub& stub, const Options& o, const std::string& path) {
     // Two examples of each outcome, and every urgent one up to four.
     std::string kind = resp.ticket().urgency() == v1::URGENCY_URGENT ? "urgent" : outcome;
     if (++shown[kind] <= (kind == "urgent" ? 4 : 2)) {
-      examples.push_back(absl::StrCat("  ", resp.ticket().ticket_number(), "  ", absl::StrFormat("%-16s", kind),
-                                      "  ", Short(resp.ticket().text(), 30)));
+      examples.push_back(absl::StrCat("  ", resp.ticket().ticket_number(), "  ",
+                                      absl::StrFormat("%-16s", kind), "  ",
+                                      Short(resp.ticket().text(), 30)));
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -336,8 +344,10 @@ int main(int argc, char** argv) {
     v1::GetTicketResponse resp;
     auto s = stub->GetTicket(Ctx(o).get(), req, &resp);
     if (!s.ok()) return Fail(s);
-    if (o.json) std::cout << Json(resp.ticket()) << "\n";
-    else PrintTicket(resp.ticket());
+    if (o.json)
+      std::cout << Json(resp.ticket()) << "\n";
+    else
+      PrintTicket(resp.ticket());
     return 0;
   }
   if (cmd == "track" && o.args.size() == 3) {
@@ -347,8 +357,10 @@ int main(int argc, char** argv) {
     v1::TrackTicketResponse resp;
     auto s = stub->TrackTicket(Ctx(o).get(), req, &resp);
     if (!s.ok()) return Fail(s);
-    if (o.json) std::cout << Json(resp.ticket()) << "\n";
-    else PrintTicket(resp.ticket());
+    if (o.json)
+      std::cout << Json(resp.ticket()) << "\n";
+    else
+      PrintTicket(resp.ticket());
     return 0;
   }
   if (cmd == "list" && o.args.size() == 2) {
@@ -364,8 +376,9 @@ int main(int argc, char** argv) {
     }
     std::printf("%-20s %-16s %-13s %-10s %s\n", "TICKET", "STATE", "TYPE", "CHANNEL", "TEXT");
     for (const auto& t : resp.tickets()) {
-      std::printf("%-20s %-16s %-13s %-10s %s\n", t.ticket_number().c_str(), State(t.state()).c_str(),
-                  Type(t.type()).c_str(), Channel(t.channel()).c_str(), Short(t.text(), 30).c_str());
+      std::printf("%-20s %-16s %-13s %-10s %s\n", t.ticket_number().c_str(),
+                  State(t.state()).c_str(), Type(t.type()).c_str(), Channel(t.channel()).c_str(),
+                  Short(t.text(), 30).c_str());
     }
     return 0;
   }

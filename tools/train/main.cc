@@ -3,9 +3,9 @@
 //   hotline-train train --input tickets.csv [--input corrections.csv] --output model.bin
 //                       [--version V] [--target-precision 0.98] [--holdout 0.2] [--seed 42]
 //   hotline-train evaluate --model model.bin --input test.csv [--threshold T]
-//   hotline-train split --input all.csv --test-fraction 0.2 --seed 7 --train-out a.csv --test-out b.csv
-//   hotline-train bench --model model.bin --input test.csv
-//   hotline-train export-corrections --redis redis://dispatch-redis:6379/0 --output corrections.csv
+//   hotline-train split --input all.csv --test-fraction 0.2 --seed 7 --train-out a.csv --test-out
+//   b.csv hotline-train bench --model model.bin --input test.csv hotline-train export-corrections
+//   --redis redis://dispatch-redis:6379/0 --output corrections.csv
 //
 // Unknown or malformed flags are refused naming the flag (exit 2); `hotline-train <command> --help`
 // lists a command's flags.
@@ -112,8 +112,9 @@ int Train(const Args& a) {
   auto model = TextClassifier::Train(train, opts);
   if (!model.ok()) return Die(std::string(model.status().message()));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::string version =
-      a.version.empty() ? absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()) : a.version;
+  std::string version = a.version.empty()
+                            ? absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone())
+                            : a.version;
   (*model)->set_version(version);
   double th = valid.empty() ? 1.0 : ThresholdForPrecision(**model, valid, target);
   (*model)->set_recommended_threshold(th);
@@ -127,11 +128,13 @@ int Train(const Args& a) {
       auto_ok += p[0].label == r.label;
     }
   }
-  std::printf("model %s: %zu labels, trained on %zu texts in %.1f s, validated on %zu\n", version.c_str(),
-              (*model)->labels().size(), train.size(), secs, valid.size());
+  std::printf("model %s: %zu labels, trained on %zu texts in %.1f s, validated on %zu\n",
+              version.c_str(), (*model)->labels().size(), train.size(), secs, valid.size());
   std::printf("validation accuracy %.3f, macro-F1 %.3f\n", ev.accuracy, ev.macro_f1);
-  std::printf("auto-dispatch threshold %.3f (target precision %.3f): covers %.1f%% at %.1f%% accuracy\n", th,
-              target, valid.empty() ? 0 : 100.0 * auto_n / valid.size(), auto_n ? 100.0 * auto_ok / auto_n : 0);
+  std::printf(
+      "auto-dispatch threshold %.3f (target precision %.3f): covers %.1f%% at %.1f%% accuracy\n",
+      th, target, valid.empty() ? 0 : 100.0 * auto_n / valid.size(),
+      auto_n ? 100.0 * auto_ok / auto_n : 0);
   std::printf("written to %s\n", output.c_str());
   return 0;
 }
@@ -158,7 +161,9 @@ int EvaluateCmd(const Args& a) {
   std::printf("\nper class F1:\n");
   for (const auto& [label, f1] : ev.per_class_f1) std::printf("  %-16s %.3f\n", label.c_str(), f1);
   std::printf("\nthreshold  coverage  accuracy\n");
-  for (const auto& p : ev.curve) std::printf("  %5.2f     %5.1f%%    %5.1f%%\n", p.threshold, 100 * p.coverage, 100 * p.accuracy);
+  for (const auto& p : ev.curve)
+    std::printf("  %5.2f     %5.1f%%    %5.1f%%\n", p.threshold, 100 * p.coverage,
+                100 * p.accuracy);
   return 0;
 }
 
@@ -170,8 +175,8 @@ int SplitCmd(const Args& a) {
   if (!WriteCsv(a.train_out, train) || !WriteCsv(a.test_out, test)) {
     return Die("cannot write --train-out / --test-out");
   }
-  std::printf("split %zu texts (duplicates dropped): %zu train, %zu test\n", train.size() + test.size(),
-              train.size(), test.size());
+  std::printf("split %zu texts (duplicates dropped): %zu train, %zu test\n",
+              train.size() + test.size(), train.size(), test.size());
   return 0;
 }
 
@@ -186,13 +191,16 @@ int Bench(const Args& a) {
     for (const auto& r : *data) {
       auto t0 = std::chrono::steady_clock::now();
       auto p = (*model)->Predict(r.text);
-      us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      us.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
       chars += r.text.size() + p.size() * 0;
     }
   }
   std::sort(us.begin(), us.end());
-  std::printf("classification latency over %zu predictions (avg %zu bytes of text): median %.1f us, p99 %.1f us, max %.1f us\n",
-              us.size(), chars / us.size(), us[us.size() / 2], us[us.size() * 99 / 100], us.back());
+  std::printf(
+      "classification latency over %zu predictions (avg %zu bytes of text): median %.1f us, p99 "
+      "%.1f us, max %.1f us\n",
+      us.size(), chars / us.size(), us[us.size() / 2], us[us.size() * 99 / 100], us.back());
   return 0;
 }
 
@@ -216,7 +224,8 @@ int ExportCorrections(const Args& a) {
     out.push_back({f[1], f[0]});
   }
   if (!WriteCsv(a.output, out)) return Die("cannot write --output");
-  std::printf("%zu corrected labels written to %s (%zu returns recorded)\n", out.size(), a.output.c_str(), returns);
+  std::printf("%zu corrected labels written to %s (%zu returns recorded)\n", out.size(),
+              a.output.c_str(), returns);
   return 0;
 }
 
@@ -242,13 +251,16 @@ int main(int argc, char** argv) {
   }
   Args a;
   FlagParser p("hotline-train " + cmd + " [flags]");
-  auto input = [&] { p.Strings("input", &a.inputs, "labelled CSV (text, label columns); repeatable"); };
+  auto input = [&] {
+    p.Strings("input", &a.inputs, "labelled CSV (text, label columns); repeatable");
+  };
   int (*run)(const Args&) = nullptr;
   if (cmd == "train") {
     input();
     p.String("output", &a.output, "model file to write");
     p.String("version", &a.version, "model version (default: the UTC time)");
-    p.Double("target-precision", &a.target_precision, 0, 1, "precision the auto-dispatch threshold must reach");
+    p.Double("target-precision", &a.target_precision, 0, 1,
+             "precision the auto-dispatch threshold must reach");
     p.Double("holdout", &a.holdout, 0, 0.9, "share held out to choose the threshold");
     p.Int("seed", &a.seed, 0, kMaxSeed, "random seed");
     p.Require("input");
