@@ -10,18 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/events.h"
+#include "services/common/lease.h"
 #include "services/common/log.h"
 
 namespace hotline {
 namespace {
-
-// Take the lease if free, extend it if ours.
-constexpr char kLeaseScript[] = R"lua(
-local v = redis.call('GET', KEYS[1])
-if v == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-return 0
-)lua";
 
 // Remove each settled entry by its exact bytes (an envelope with its own event id, so unique),
 // wherever it is: settled entries behind a failed one go too. An entry another relay already
@@ -119,10 +112,7 @@ absl::StatusOr<int64_t> OutboxRelay::Pending() {
 }
 
 absl::StatusOr<bool> OutboxRelay::RenewLease() {
-  auto lease = redis_->Command({"EVAL", kLeaseScript, "1", opts_.key + ":lease", opts_.owner,
-                                std::to_string(opts_.lock_ttl.count())});
-  if (!lease.ok()) return lease.status();
-  return lease->integer == 1;
+  return AcquireOrRenewLease(*redis_, opts_.key + ":lease", opts_.owner, opts_.lock_ttl);
 }
 
 absl::StatusOr<int> OutboxRelay::RunOnce() {

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/idempotent.h"
+#include "services/common/lease.h"
 #include "services/common/log.h"
 #include "services/common/outbox.h"
 #include "services/common/redis_client.h"
@@ -19,20 +20,6 @@ std::string DeptKey(const std::string& d) { return "sla:dept:" + d; }
 std::string YellowKey(const std::string& d) { return "sla:yellow:" + d; }
 std::string ClaimKey(int32_t p) { return "sla:claim:" + std::to_string(p); }
 constexpr char kCardsKey[] = "sla:cards";
-
-// Take the lease if free, extend it if ours (the same shape as the outbox relay's lease).
-constexpr char kAcquireScript[] = R"lua(
-local v = redis.call('GET', KEYS[1])
-if v == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-return 0
-)lua";
-
-// Delete the key only if it still holds our id: a lease or claim someone else took stays theirs.
-constexpr char kDeleteIfScript[] = R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-)lua";
 
 std::string Ms(absl::Time t) { return std::to_string(absl::ToUnixMillis(t)); }
 
@@ -206,14 +193,12 @@ absl::StatusOr<std::vector<v1::Card>> RedisSlaStore::RecentCards(size_t limit) {
 
 absl::StatusOr<bool> RedisSlaStore::AcquireLease(int32_t partition, const std::string& owner,
                                                  absl::Duration ttl) {
-  auto r = redis_->Command({"EVAL", kAcquireScript, "1", LeaseKey(partition), owner,
-                            std::to_string(absl::ToInt64Milliseconds(ttl))});
-  if (!r.ok()) return r.status();
-  return r->integer == 1;
+  return AcquireOrRenewLease(*redis_, LeaseKey(partition), owner,
+                             std::chrono::milliseconds(absl::ToInt64Milliseconds(ttl)));
 }
 
 absl::Status RedisSlaStore::ReleaseLease(int32_t partition, const std::string& owner) {
-  return redis_->Command({"EVAL", kDeleteIfScript, "1", LeaseKey(partition), owner}).status();
+  return DeleteIfOwner(*redis_, LeaseKey(partition), owner);
 }
 
 absl::Status RedisSlaStore::Claim(int32_t partition, const std::string& owner, absl::Duration ttl) {
@@ -230,7 +215,7 @@ absl::StatusOr<std::string> RedisSlaStore::Claimant(int32_t partition) {
 }
 
 absl::Status RedisSlaStore::DropClaim(int32_t partition, const std::string& owner) {
-  return redis_->Command({"EVAL", kDeleteIfScript, "1", ClaimKey(partition), owner}).status();
+  return DeleteIfOwner(*redis_, ClaimKey(partition), owner);
 }
 
 }  // namespace hotline::sla
