@@ -97,12 +97,12 @@ void KafkaConsumer::Stop() {
 
 void KafkaConsumer::SetAssignment(TopicPartitionList tps) {
   std::sort(tps.begin(), tps.end());
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   assignment_ = std::move(tps);
 }
 
 TopicPartitionList KafkaConsumer::Assignment() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return assignment_;
 }
 

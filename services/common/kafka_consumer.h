@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "hotline/v1/events.pb.h"
 #include "services/common/kafka_producer.h"
 
@@ -108,8 +109,8 @@ class KafkaConsumer {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  mutable std::mutex mu_;
-  TopicPartitionList assignment_;
+  mutable absl::Mutex mu_;
+  TopicPartitionList assignment_ ABSL_GUARDED_BY(mu_);
   friend class Rebalancer;
 };
 

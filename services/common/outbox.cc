@@ -100,9 +100,8 @@ void OutboxRelay::Stop() {
 }
 
 void OutboxRelay::Wake() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   woken_ = true;
-  cv_.notify_all();
 }
 
 absl::StatusOr<int64_t> OutboxRelay::Pending() {
@@ -329,8 +328,11 @@ void OutboxRelay::Loop() {
     } else {
       backoff = std::chrono::milliseconds(0);
     }
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, wait, [&] { return woken_ || stop_.load(); });
+    absl::MutexLock lock(&mu_);
+    auto woken_or_stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return woken_ || stop_.load();
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&woken_or_stopped), absl::FromChrono(wait));
     woken_ = false;
   }
 }

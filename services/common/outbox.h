@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "hotline/v1/events.pb.h"
@@ -141,9 +142,8 @@ class OutboxRelay {
   OutboxRelayOptions opts_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool woken_ = false;
+  absl::Mutex mu_;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace hotline

@@ -16,27 +16,26 @@ ModelHolder::~ModelHolder() { Stop(); }
 
 void ModelHolder::Stop() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
 }
 
 std::shared_ptr<const TextClassifier> ModelHolder::Get() const {
-  std::lock_guard<std::mutex> l(mu_);
+  absl::MutexLock l(&mu_);
   return model_;
 }
 
 void ModelHolder::Set(std::shared_ptr<const TextClassifier> m) {
-  std::lock_guard<std::mutex> l(mu_);
+  absl::MutexLock l(&mu_);
   model_ = std::move(m);
 }
 
 bool ModelHolder::ReloadIfChanged() {
   std::string path;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     path = path_;
   }
   int64_t mtime = FileMtimeNs(path);
@@ -58,17 +57,19 @@ bool ModelHolder::ReloadIfChanged() {
 void ModelHolder::Watch(const std::string& path, std::chrono::seconds period,
                         std::function<void(const std::string&)> on_swap) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     path_ = path;
-    on_swap_ = std::move(on_swap);
   }
+  on_swap_ = std::move(on_swap);
   mtime_ns_ = FileMtimeNs(path);
   watcher_ = std::thread([this, period] {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!cv_.wait_for(l, period, [this] { return stop_; })) {
-      l.unlock();
+    const absl::Duration wait = absl::FromChrono(period);
+    while (true) {
+      {
+        absl::MutexLock l(&mu_);
+        if (mu_.AwaitWithTimeout(absl::Condition(&stop_), wait)) return;
+      }
       ReloadIfChanged();
-      l.lock();
     }
   });
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "services/dispatch/classifier.h"
 
 namespace hotline::dispatch {
@@ -34,14 +35,13 @@ class ModelHolder {
   void Stop();
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const TextClassifier> model_;
-  std::string path_;
-  int64_t mtime_ns_ = 0;
-  std::function<void(const std::string&)> on_swap_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const TextClassifier> model_ ABSL_GUARDED_BY(mu_);
+  std::string path_ ABSL_GUARDED_BY(mu_);
+  int64_t mtime_ns_ = 0;  // the watcher's (or a caller of ReloadIfChanged's) own
+  std::function<void(const std::string&)> on_swap_;  // set before the watcher starts
   std::thread watcher_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 int64_t FileMtimeNs(const std::string& path);
