@@ -176,6 +176,19 @@ int Fail(const grpc::Status& s) {
   return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 3 : 1;
 }
 
+// What `get` and `track` print: the ticket a call returned, or why the call failed. Make the
+// call first and pass its status: as arguments side by side, resp.ticket() may be read before
+// the call fills it (the order of evaluation is unspecified) and show an empty ticket.
+int ShowTicket(const grpc::Status& s, const v1::Ticket& t, const Options& o) {
+  if (!s.ok()) return Fail(s);
+  if (o.json) {
+    std::cout << Json(t) << "\n";
+  } else {
+    PrintTicket(t);
+  }
+  return 0;
+}
+
 std::unique_ptr<grpc::ClientContext> Ctx(const Options& o) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(o.timeout_ms));
@@ -312,12 +325,7 @@ int main(int argc, char** argv) {
     req.set_ticket_id(o.args[1]);
     v1::GetTicketResponse resp;
     auto s = stub->GetTicket(Ctx(o).get(), req, &resp);
-    if (!s.ok()) return Fail(s);
-    if (o.json)
-      std::cout << Json(resp.ticket()) << "\n";
-    else
-      PrintTicket(resp.ticket());
-    return 0;
+    return ShowTicket(s, resp.ticket(), o);
   }
   if (cmd == "track" && o.args.size() == 3) {
     v1::TrackTicketRequest req;
@@ -325,12 +333,7 @@ int main(int argc, char** argv) {
     req.set_verification_code(o.args[2]);
     v1::TrackTicketResponse resp;
     auto s = stub->TrackTicket(Ctx(o).get(), req, &resp);
-    if (!s.ok()) return Fail(s);
-    if (o.json)
-      std::cout << Json(resp.ticket()) << "\n";
-    else
-      PrintTicket(resp.ticket());
-    return 0;
+    return ShowTicket(s, resp.ticket(), o);
   }
   if (cmd == "list" && o.args.size() == 2) {
     v1::ListCitizenTicketsRequest req;
