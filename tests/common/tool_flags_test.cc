@@ -52,6 +52,14 @@ TEST_CASE("hotline-health: --help, unknown and malformed flags") {
   CHECK(no_target.rc == 2);
   CHECK_THAT(no_target.all, Catch::Contains("HOST:PORT is required"));
 
+  auto empty_value = Tool(bin, "--tls-ca '' 127.0.0.1:1");
+  CHECK(empty_value.rc == 2);
+  CHECK_THAT(empty_value.all, Catch::Contains("--tls-ca: needs a non-empty value"));
+
+  auto twice = Tool(bin, "--plaintext --service a 127.0.0.1:1 b");
+  CHECK(twice.rc == 2);
+  CHECK_THAT(twice.all, Catch::Contains("--service: given twice (flag and SERVICE)"));
+
   auto missing_file = Tool(bin, "--tls-ca /no/such/ca.pem 127.0.0.1:1");
   CHECK(missing_file.rc == 2);
   CHECK_THAT(missing_file.all, Catch::Contains("--tls-ca: cannot read '/no/such/ca.pem'"));
@@ -61,7 +69,8 @@ TEST_CASE("hotlinectl: --help, unknown and malformed flags") {
   const std::string bin = HOTLINECTL_BIN;
   auto help = Tool(bin, "--help");
   CHECK(help.rc == 0);
-  CHECK_THAT(help.out, Catch::StartsWith("usage: hotlinectl") && Catch::Contains("--tls-cert"));
+  CHECK_THAT(help.out, Catch::StartsWith("usage: hotlinectl") && Catch::Contains("--tls-cert") &&
+                           Catch::Contains("--channel V"));
   CHECK(Tool(bin, "-h").rc == 0);
 
   auto unknown = Tool(bin, "--adress 127.0.0.1:1 get 1");

@@ -89,3 +89,79 @@ TEST_CASE("required flags, --help and the usage text") {
   CHECK(usage.find("(required)") != std::string::npos);
   CHECK(usage.find("--help") != std::string::npos);
 }
+
+TEST_CASE("a lone -- ends the flags; what follows is positional even with a leading dash") {
+  Opts o;
+  auto p = Parser(&o);
+  REQUIRE(p.Parse({"--verbose", "-", "--", "--model", "-5", "--help"}).ok());
+  CHECK(o.verbose);
+  CHECK(o.model == "m.bin");
+  CHECK_FALSE(p.help());
+  CHECK(p.positional() == std::vector<std::string>{"-", "--model", "-5", "--help"});
+}
+
+TEST_CASE("RejectEmptyValues refuses an empty value naming the flag; by default it is kept") {
+  Opts o;
+  auto lenient = Parser(&o);
+  REQUIRE(lenient.Parse({"--model="}).ok());
+  CHECK(o.model.empty());
+  CHECK(lenient.seen("model"));
+
+  Opts o2;
+  auto strict = Parser(&o2);
+  strict.RejectEmptyValues();
+  CHECK(strict.Parse({"--model", ""}) ==
+        absl::InvalidArgumentError("--model: needs a non-empty value"));
+  Opts o3;
+  auto strict3 = Parser(&o3);
+  strict3.RejectEmptyValues();
+  CHECK(strict3.Parse({"--input="}) ==
+        absl::InvalidArgumentError("--input: needs a non-empty value"));
+  CHECK(o3.inputs.empty());
+  REQUIRE(strict3.Parse({"--verbose"}).ok());  // a switch has no value to be empty
+}
+
+TEST_CASE("unknown flags can be reported reason first") {
+  for (const auto& [arg, want] :
+       std::vector<std::pair<std::string, std::string>>{{"--bogus", "unknown flag --bogus"},
+                                                        {"--bogus=1", "unknown flag --bogus"},
+                                                        {"-x", "unknown flag -x"}}) {
+    Opts o;
+    auto p = Parser(&o);
+    p.set_unknown_flag_wording(FlagParser::UnknownFlagWording::kReasonFirst);
+    CHECK(p.Parse({arg}) == absl::InvalidArgumentError(want));
+  }
+}
+
+TEST_CASE("ParseArgs returns the exit code: 0 for --help, 2 for an error, -1 to go on") {
+  auto run = [](std::vector<std::string> args) {
+    Opts o;
+    auto p = Parser(&o);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return hotline::flags::ParseArgs(p, "tool", static_cast<int>(argv.size()), argv.data(), 1);
+  };
+  CHECK(run({"tool", "--seed", "3", "x"}) == -1);
+  CHECK(run({"tool", "--seed", "3", "--help"}) == 0);
+  CHECK(run({"tool", "--seed", "x"}) == 2);
+  CHECK(hotline::flags::UsageError("tool", "a command is required") == 2);
+}
+
+TEST_CASE("long help text is wrapped under its column") {
+  std::string s;
+  FlagParser p("tool");
+  p.String("name", &s,
+           "a help text long enough that it cannot fit on one line of a terminal a hundred "
+           "columns wide, so it continues below");
+  std::string usage = p.Usage();
+  size_t line_start = 0, lines = 0;
+  while (line_start < usage.size()) {
+    size_t end = usage.find('\n', line_start);
+    CHECK(end - line_start <= 100);
+    line_start = end + 1;
+    ++lines;
+  }
+  CHECK(lines == 4);  // usage, the two lines of --name, --help
+  CHECK(usage.find("\n" + std::string(27, ' ') + "hundred columns wide, so it continues below\n") !=
+        std::string::npos);
+}

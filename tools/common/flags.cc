@@ -1,16 +1,40 @@
 #include "tools/common/flags.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace hotline::flags {
 namespace {
 
 std::string Shown(double v) { return absl::StrCat(v); }
+
+// "  --name V   help", the help wrapped at word boundaries so that a line stays within 100
+// columns, continuation lines indented under the first.
+std::string UsageLine(const std::string& flag, const std::string& help) {
+  constexpr size_t kColumn = 27, kWidth = 100;
+  std::string out = absl::StrCat("  ", flag);
+  out.resize(std::max(out.size() + 1, kColumn), ' ');
+  size_t line_start = 0;
+  bool first_word = true;
+  for (absl::string_view word : absl::StrSplit(help, ' ', absl::SkipEmpty())) {
+    if (!first_word && out.size() - line_start + 1 + word.size() > kWidth) {
+      out += "\n";
+      line_start = out.size();
+      out.append(kColumn, ' ');
+    } else if (!first_word) {
+      out += ' ';
+    }
+    absl::StrAppend(&out, word);
+    first_word = false;
+  }
+  return out + "\n";
+}
 
 }  // namespace
 
@@ -85,6 +109,17 @@ bool FlagParser::seen(const std::string& name) const {
   return it != flags_.end() && it->second.seen;
 }
 
+absl::Status FlagParser::Unknown(const std::string& name) const {
+  if (unknown_wording_ == UnknownFlagWording::kReasonFirst) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
+  }
+  if (name.rfind("--", 0) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": unknown flag (flags are --name value)"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(name, ": unknown flag"));
+}
+
 absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -92,11 +127,12 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
       help_ = true;
       return absl::OkStatus();
     }
-    if (a.rfind("--", 0) != 0 || a == "--") {
-      if (a.size() > 1 && a[0] == '-' && a != "-") {
-        return absl::InvalidArgumentError(
-            absl::StrCat(a, ": unknown flag (flags are --name value)"));
-      }
+    if (a == "--") {  // the rest are positional, even if they start with '-'
+      positional_.insert(positional_.end(), args.begin() + i + 1, args.end());
+      break;
+    }
+    if (a.rfind("--", 0) != 0) {
+      if (a.size() > 1 && a[0] == '-') return Unknown(a);
       positional_.push_back(a);
       continue;
     }
@@ -108,8 +144,7 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
       inline_value = true;
     }
     auto it = flags_.find(name);
-    if (it == flags_.end())
-      return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown flag"));
+    if (it == flags_.end()) return Unknown("--" + name);
     Flag& f = it->second;
     if (!f.takes_value) {
       if (inline_value)
@@ -119,6 +154,8 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
         return absl::InvalidArgumentError(absl::StrCat("--", name, ": needs a value"));
       value = args[++i];
     }
+    if (f.takes_value && value.empty() && reject_empty_values_)
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": needs a non-empty value"));
     if (auto s = f.set(value); !s.ok()) return s;
     f.seen = true;
   }
@@ -130,39 +167,46 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
+absl::Status FlagParser::Parse(int argc, char** argv, int first) {
+  std::vector<std::string> args;
+  for (int i = first; i < argc; ++i) args.emplace_back(argv[i]);
+  return Parse(args);
+}
+
 std::string FlagParser::Usage() const {
   std::string out = absl::StrCat("usage: ", usage_, "\n");
   for (const auto& name : order_) {
     const Flag& f = flags_.at(name);
-    std::string left = absl::StrCat("  --", name, f.takes_value ? " V" : "");
-    if (left.size() < 26) left.resize(26, ' ');
-    absl::StrAppend(&out, left, " ", f.help);
+    std::string text = f.help;
     if (f.required) {
-      absl::StrAppend(&out, " (required)");
+      absl::StrAppend(&text, " (required)");
     } else if (!f.default_text.empty()) {
-      absl::StrAppend(&out, " (default ", f.default_text, ")");
+      absl::StrAppend(&text, " (default ", f.default_text, ")");
     }
-    absl::StrAppend(&out, "\n");
+    absl::StrAppend(&out, UsageLine(absl::StrCat("--", name, f.takes_value ? " V" : ""), text));
   }
-  std::string help = "  --help";
-  help.resize(26, ' ');
-  absl::StrAppend(&out, help, " this text\n");
+  absl::StrAppend(&out, UsageLine("--help", "this text"));
   return out;
 }
 
-void ParseOrExit(FlagParser& parser, const std::string& program, int argc, char** argv, int first) {
-  std::vector<std::string> args;
-  for (int i = first; i < argc; ++i) args.emplace_back(argv[i]);
-  auto s = parser.Parse(args);
+int ParseArgs(FlagParser& parser, const std::string& program, int argc, char** argv, int first) {
+  auto s = parser.Parse(argc, argv, first);
   if (parser.help()) {
     std::fputs(parser.Usage().c_str(), stdout);
-    std::exit(0);
+    return 0;
   }
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n(%s --help lists the flags)\n", program.c_str(),
-                 std::string(s.message()).c_str(), program.c_str());
-    std::exit(2);
-  }
+  if (!s.ok()) return UsageError(program, s.message());
+  return -1;
+}
+
+void ParseOrExit(FlagParser& parser, const std::string& program, int argc, char** argv, int first) {
+  if (int rc = ParseArgs(parser, program, argc, argv, first); rc >= 0) std::exit(rc);
+}
+
+int UsageError(const std::string& program, absl::string_view message) {
+  std::fprintf(stderr, "%s: %s\n(%s --help lists the flags)\n", program.c_str(),
+               std::string(message).c_str(), program.c_str());
+  return 2;
 }
 
 }  // namespace hotline::flags

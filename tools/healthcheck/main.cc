@@ -10,15 +10,13 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <iostream>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "services/common/config.h"
-#include "services/common/tls.h"
+#include "tools/common/client_flags.h"
+#include "tools/common/flags.h"
 
 namespace {
 
@@ -43,20 +41,7 @@ int DecodeStatus(const grpc::ByteBuffer& buf) {
   return 0;
 }
 
-void PrintUsage(std::ostream& out) {
-  out << "usage: hotline-health [FLAGS] HOST:PORT [SERVICE] [TIMEOUT_MS]\n"
-         "Asks the gRPC health service of HOST:PORT whether SERVICE (default: the whole\n"
-         "server) is SERVING. Exit 0: SERVING; 1: another status; 2: unreachable or bad usage.\n"
-         "gRPC is TLS unless --plaintext or HOTLINE_GRPC_PLAINTEXT=1.\n\n"
-         "  --service NAME          same as SERVICE\n"
-         "  --timeout-ms N          deadline in milliseconds, 1..600000 (default 2000)\n"
-      << hotline::kClientTlsFlagsUsage << "  -h, --help              this text\n";
-}
-
-int BadUsage(const std::string& message) {
-  std::cerr << "hotline-health: " << message << " (see --help)\n";
-  return 2;
-}
+constexpr char kProgram[] = "hotline-health";
 
 struct Args {
   std::string target;
@@ -65,77 +50,51 @@ struct Args {
   hotline::ClientTlsFlags tls;
 };
 
-// Parses argv strictly: an unknown flag, a flag without its value or a malformed number is an
-// error naming the flag. Returns -1 to go on, else the exit code.
+// Parses argv strictly (tools/common/flags): an unknown flag, a flag without its value or a
+// malformed number is an error naming the flag. The positional form `HOST:PORT [SERVICE]
+// [TIMEOUT_MS]` is older than the flags and stays, for hotline-up and existing probes. Returns -1
+// to go on, else the exit code.
 int Parse(int argc, char** argv, Args* out) {
-  std::vector<std::string> positional;
-  std::string timeout_text, timeout_source;
-  bool service_flag = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      PrintUsage(std::cout);
-      return 0;
-    }
-    if (a == "--") {
-      for (++i; i < argc; ++i) positional.push_back(argv[i]);
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-') {
-      positional.push_back(a);
-      continue;
-    }
-    std::string name = a, value;
-    bool has_value = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      has_value = true;
-    }
-    if (name == "--plaintext") {
-      if (has_value) return BadUsage("--plaintext: takes no value");
-      out->tls.plaintext = true;
-      continue;
-    }
-    std::string* dest = name == "--service"           ? &out->service
-                        : name == "--timeout-ms"      ? &timeout_text
-                        : name == "--tls-ca"          ? &out->tls.ca
-                        : name == "--tls-cert"        ? &out->tls.cert
-                        : name == "--tls-key"         ? &out->tls.key
-                        : name == "--tls-server-name" ? &out->tls.server_name
-                                                      : nullptr;
-    if (dest == nullptr) return BadUsage("unknown flag " + name);
-    if (!has_value) {
-      if (i + 1 >= argc) return BadUsage(name + ": needs a value");
-      value = argv[++i];
-    }
-    if (value.empty()) return BadUsage(name + ": needs a non-empty value");
-    *dest = value;
-    if (name == "--service") service_flag = true;
-    if (name == "--timeout-ms") timeout_source = "--timeout-ms";
-  }
-  if (positional.empty()) return BadUsage("HOST:PORT is required");
-  if (positional.size() > 3) return BadUsage("too many arguments");
+  namespace flags = hotline::flags;
+  flags::FlagParser p(
+      "hotline-health [FLAGS] HOST:PORT [SERVICE] [TIMEOUT_MS]\n"
+      "Asks the gRPC health service of HOST:PORT whether SERVICE (default: the whole\n"
+      "server) is SERVING. Exit 0: SERVING; 1: another status; 2: unreachable or bad usage.\n"
+      "gRPC is TLS unless --plaintext or HOTLINE_GRPC_PLAINTEXT=1.\n"
+      "flags:");
+  std::string timeout_text;
+  p.String("service", &out->service, "same as SERVICE");
+  p.String("timeout-ms", &timeout_text, "deadline in milliseconds, 1..600000 (default 2000)");
+  flags::AddClientTlsFlags(p, &out->tls);
+  // An empty value here is an unset shell variable in a probe, not a choice.
+  p.RejectEmptyValues();
+  p.set_unknown_flag_wording(flags::FlagParser::UnknownFlagWording::kReasonFirst);
+  if (int rc = flags::ParseArgs(p, kProgram, argc, argv); rc >= 0) return rc;
+
+  const std::vector<std::string>& positional = p.positional();
+  if (positional.empty()) return flags::UsageError(kProgram, "HOST:PORT is required");
+  if (positional.size() > 3) return flags::UsageError(kProgram, "too many arguments");
   out->target = positional[0];
   if (positional.size() >= 2) {
-    if (service_flag) return BadUsage("--service: given twice (flag and SERVICE)");
+    if (p.seen("service"))
+      return flags::UsageError(kProgram, "--service: given twice (flag and SERVICE)");
     out->service = positional[1];
   }
+  std::string timeout_source = p.seen("timeout-ms") ? "--timeout-ms" : "";
   if (positional.size() == 3) {
-    if (!timeout_source.empty()) return BadUsage("--timeout-ms: given twice (flag and TIMEOUT_MS)");
+    if (!timeout_source.empty())
+      return flags::UsageError(kProgram, "--timeout-ms: given twice (flag and TIMEOUT_MS)");
     timeout_text = positional[2];
     timeout_source = "TIMEOUT_MS";
   }
   if (!timeout_text.empty()) {
-    int64_t ms = 0;
-    if (!absl::SimpleAtoi(timeout_text, &ms) || ms < 1 || ms > 600000) {
-      return BadUsage(timeout_source + ": '" + timeout_text +
-                      "' is not a number of milliseconds in 1..600000");
-    }
-    out->timeout_ms = static_cast<int>(ms);
+    auto ms = flags::ParseTimeoutMs(timeout_source, timeout_text);
+    if (!ms.ok()) return flags::UsageError(kProgram, ms.status().message());
+    out->timeout_ms = *ms;
   }
   // Encode() writes the name's length in one byte.
-  if (out->service.size() >= 128) return BadUsage("--service: longer than 127 bytes");
+  if (out->service.size() >= 128)
+    return flags::UsageError(kProgram, "--service: longer than 127 bytes");
   return -1;
 }
 
@@ -144,10 +103,8 @@ int Parse(int argc, char** argv, Args* out) {
 int main(int argc, char** argv) {
   Args args;
   if (int rc = Parse(argc, argv, &args); rc >= 0) return rc;
-  auto tls = hotline::ClientTlsFromEnvAndFlags(hotline::EnvReader(), args.tls);
-  if (!tls.ok()) return BadUsage(std::string(tls.status().message()));
-  auto channel = hotline::CreateClientChannel(args.target, *tls);
-  if (!channel.ok()) return BadUsage(std::string(channel.status().message()));
+  auto channel = hotline::flags::ClientChannel(args.target, args.tls);
+  if (!channel.ok()) return hotline::flags::UsageError(kProgram, channel.status().message());
   grpc::GenericStub stub(*channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(args.timeout_ms));

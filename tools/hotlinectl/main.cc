@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -26,18 +27,20 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "hotline/v1/intake.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/text.h"
-#include "services/common/tls.h"
+#include "tools/common/client_flags.h"
+#include "tools/common/flags.h"
 
 namespace {
 
 using hotline::v1::IntakeService;
 namespace v1 = hotline::v1;
+
+constexpr char kProgram[] = "hotlinectl";
 
 struct Options {
   std::string addr;
@@ -45,103 +48,75 @@ struct Options {
   bool json = false;
   int timeout_ms = 5000;
   std::vector<std::string> args;
+  // `submit`'s flags by name ("" when not given).
   std::map<std::string, std::string> flags;
 };
 
-const char kUsage[] =
-    "usage: hotlinectl [FLAGS] COMMAND ...\n"
-    "commands:\n"
-    "  submit --channel CHANNEL --text TEXT [--phone P] [--name N] [--email E]\n"
-    "         [--district D] [--address A] [--type TYPE] [--call-id C] [--key IDEMPOTENCY_KEY]\n"
-    "  get ID_OR_NUMBER\n"
-    "  track NUMBER CODE\n"
-    "  list PHONE\n"
-    "  search QUERY\n"
-    "  feed FILE.jsonl         submit every line (proto JSON of SubmitRequestRequest)\n"
-    "flags:\n"
-    "  --addr HOST:PORT        intake's gRPC address (default $HOTLINE_INTAKE_ADDR,\n"
-    "                          else 127.0.0.1:17001)\n"
-    "  --token TOKEN           bearer token (default $HOTLINE_TOKEN)\n"
-    "  --timeout-ms N          deadline per call, 1..600000 (default 5000)\n"
-    "  --json                  print responses as JSON\n";
+// Flags only `submit` takes, with their help; the rest of the flags are global.
+const struct {
+  const char* name;
+  const char* help;
+} kSubmitFlags[] = {
+    {"channel",
+     "submit: phone, web, wechat, app, sms, email, transfer_110, message_board, "
+     "enterprise_line"},
+    {"text", "submit: the request in the citizen's words"},
+    {"phone", "submit: the citizen's phone number"},
+    {"name", "submit: the citizen's name"},
+    {"email", "submit: the citizen's e-mail address"},
+    {"district", "submit: the district"},
+    {"address", "submit: the address"},
+    {"type", "submit: consultation, complaint, report, help, suggestion or praise"},
+    {"call-id", "submit: the telephony call id"},
+    {"key", "submit: idempotency key (default: a new one)"},
+};
 
-void PrintUsage(std::ostream& out) {
-  out << kUsage << hotline::kClientTlsFlagsUsage << "  -h, --help              this text\n";
-}
-
-int BadUsage(const std::string& message) {
-  std::cerr << "hotlinectl: " << message << " (see --help)\n";
-  return 2;
-}
-
-// Flags only `submit` takes; the rest of the value flags are global.
-const char* const kSubmitFlags[] = {"channel",  "text",    "phone", "name",    "email",
-                                    "district", "address", "type",  "call-id", "key"};
-
-bool IsSubmitFlag(const std::string& name) {
-  for (const char* f : kSubmitFlags) {
-    if (name == f) return true;
-  }
-  return false;
-}
-
-// Parses argv strictly. Returns -1 to go on, else the exit code (0 for --help).
+// Parses argv strictly (tools/common/flags). Flags may stand anywhere, before or after the
+// command. Returns -1 to go on, else the exit code (0 for --help).
 int Parse(int argc, char** argv, Options* o, hotline::ClientTlsFlags* tls) {
+  namespace flags = hotline::flags;
+  flags::FlagParser p(
+      "hotlinectl [FLAGS] COMMAND ...\n"
+      "commands:\n"
+      "  submit --channel CHANNEL --text TEXT [--phone P] [--name N] [--email E]\n"
+      "         [--district D] [--address A] [--type TYPE] [--call-id C] [--key IDEMPOTENCY_KEY]\n"
+      "  get ID_OR_NUMBER\n"
+      "  track NUMBER CODE\n"
+      "  list PHONE\n"
+      "  search QUERY\n"
+      "  feed FILE.jsonl         submit every line (proto JSON of SubmitRequestRequest)\n"
+      "flags:");
   std::string timeout_text;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      PrintUsage(std::cout);
-      return 0;
-    }
-    if (a == "--") {  // the rest are arguments, even if they start with '-'
-      for (++i; i < argc; ++i) o->args.push_back(argv[i]);
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-') {
-      o->args.push_back(a);
-      continue;
-    }
-    std::string name = a, value;
-    bool has_value = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      has_value = true;
-    }
-    if (name == "--json" || name == "--plaintext") {
-      if (has_value) return BadUsage(name + ": takes no value");
-      (name == "--json" ? o->json : tls->plaintext) = true;
-      continue;
-    }
-    const std::string key = name.rfind("--", 0) == 0 ? name.substr(2) : "";
-    std::string* dest = key == "addr"              ? &o->addr
-                        : key == "token"           ? &o->token
-                        : key == "timeout-ms"      ? &timeout_text
-                        : key == "tls-ca"          ? &tls->ca
-                        : key == "tls-cert"        ? &tls->cert
-                        : key == "tls-key"         ? &tls->key
-                        : key == "tls-server-name" ? &tls->server_name
-                        : IsSubmitFlag(key)        ? &o->flags[key]
-                                                   : nullptr;
-    if (dest == nullptr) return BadUsage("unknown flag " + name);
-    if (!has_value) {
-      if (i + 1 >= argc) return BadUsage(name + ": needs a value");
-      value = argv[++i];
-    }
-    *dest = value;
+  p.String("addr", &o->addr,
+           "intake's gRPC address HOST:PORT (default $HOTLINE_INTAKE_ADDR, else 127.0.0.1:17001)");
+  // The environment's token is read after the parse, so --help cannot print it as a default.
+  p.String("token", &o->token, "bearer token (default $HOTLINE_TOKEN)");
+  p.String("timeout-ms", &timeout_text, "deadline per call, 1..600000 (default 5000)");
+  p.Bool("json", &o->json, "print responses as JSON");
+  flags::AddClientTlsFlags(p, tls);
+  for (const auto& f : kSubmitFlags) p.String(f.name, &o->flags[f.name], f.help);
+  p.set_unknown_flag_wording(flags::FlagParser::UnknownFlagWording::kReasonFirst);
+  if (int rc = flags::ParseArgs(p, kProgram, argc, argv); rc >= 0) return rc;
+  o->args = p.positional();
+
+  if (!p.seen("addr")) {
+    const char* env = std::getenv("HOTLINE_INTAKE_ADDR");
+    o->addr = env && *env ? env : "127.0.0.1:17001";
+  }
+  if (!p.seen("token")) {
+    const char* env = std::getenv("HOTLINE_TOKEN");
+    if (env) o->token = env;
   }
   if (!timeout_text.empty()) {
-    int64_t ms = 0;
-    if (!absl::SimpleAtoi(timeout_text, &ms) || ms < 1 || ms > 600000) {
-      return BadUsage("--timeout-ms: '" + timeout_text +
-                      "' is not a number of milliseconds in 1..600000");
-    }
-    o->timeout_ms = static_cast<int>(ms);
+    auto ms = flags::ParseTimeoutMs("--timeout-ms", timeout_text);
+    if (!ms.ok()) return flags::UsageError(kProgram, ms.status().message());
+    o->timeout_ms = *ms;
   }
-  if (o->args.empty()) return BadUsage("a command is required");
-  if (o->args[0] != "submit" && !o->flags.empty()) {
-    return BadUsage("--" + o->flags.begin()->first + ": only for submit");
+  if (o->args.empty()) return flags::UsageError(kProgram, "a command is required");
+  if (o->args[0] != "submit") {
+    for (const auto& [name, value] : o->flags) {  // by name, so the message is stable
+      if (p.seen(name)) return flags::UsageError(kProgram, "--" + name + ": only for submit");
+    }
   }
   return -1;
 }
@@ -199,6 +174,19 @@ int Fail(const grpc::Status& s) {
                                                                     : "error",
                s.error_message().c_str());
   return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 3 : 1;
+}
+
+// What `get` and `track` print: the ticket a call returned, or why the call failed. Make the
+// call first and pass its status: as arguments side by side, resp.ticket() may be read before
+// the call fills it (the order of evaluation is unspecified) and show an empty ticket.
+int ShowTicket(const grpc::Status& s, const v1::Ticket& t, const Options& o) {
+  if (!s.ok()) return Fail(s);
+  if (o.json) {
+    std::cout << Json(t) << "\n";
+  } else {
+    PrintTicket(t);
+  }
+  return 0;
 }
 
 std::unique_ptr<grpc::ClientContext> Ctx(const Options& o) {
@@ -324,16 +312,10 @@ int Feed(IntakeService::Stub& stub, const Options& o, const std::string& path) {
 
 int main(int argc, char** argv) {
   Options o;
-  const char* env = std::getenv("HOTLINE_INTAKE_ADDR");
-  o.addr = env && *env ? env : "127.0.0.1:17001";
-  const char* token = std::getenv("HOTLINE_TOKEN");
-  if (token) o.token = token;
   hotline::ClientTlsFlags tls_flags;
   if (int rc = Parse(argc, argv, &o, &tls_flags); rc >= 0) return rc;
-  auto tls = hotline::ClientTlsFromEnvAndFlags(hotline::EnvReader(), tls_flags);
-  if (!tls.ok()) return BadUsage(std::string(tls.status().message()));
-  auto channel = hotline::CreateClientChannel(o.addr, *tls);
-  if (!channel.ok()) return BadUsage(std::string(channel.status().message()));
+  auto channel = hotline::flags::ClientChannel(o.addr, tls_flags);
+  if (!channel.ok()) return hotline::flags::UsageError(kProgram, channel.status().message());
   auto stub = IntakeService::NewStub(*channel);
   const std::string& cmd = o.args[0];
   if (cmd == "submit") return Submit(*stub, o);
@@ -343,12 +325,7 @@ int main(int argc, char** argv) {
     req.set_ticket_id(o.args[1]);
     v1::GetTicketResponse resp;
     auto s = stub->GetTicket(Ctx(o).get(), req, &resp);
-    if (!s.ok()) return Fail(s);
-    if (o.json)
-      std::cout << Json(resp.ticket()) << "\n";
-    else
-      PrintTicket(resp.ticket());
-    return 0;
+    return ShowTicket(s, resp.ticket(), o);
   }
   if (cmd == "track" && o.args.size() == 3) {
     v1::TrackTicketRequest req;
@@ -356,12 +333,7 @@ int main(int argc, char** argv) {
     req.set_verification_code(o.args[2]);
     v1::TrackTicketResponse resp;
     auto s = stub->TrackTicket(Ctx(o).get(), req, &resp);
-    if (!s.ok()) return Fail(s);
-    if (o.json)
-      std::cout << Json(resp.ticket()) << "\n";
-    else
-      PrintTicket(resp.ticket());
-    return 0;
+    return ShowTicket(s, resp.ticket(), o);
   }
   if (cmd == "list" && o.args.size() == 2) {
     v1::ListCitizenTicketsRequest req;
@@ -399,5 +371,6 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  return BadUsage("unknown command or wrong number of arguments: " + cmd);
+  return hotline::flags::UsageError(kProgram,
+                                    "unknown command or wrong number of arguments: " + cmd);
 }
