@@ -14,6 +14,9 @@ namespace hotline {
 
 // Who may call one RPC (DESIGN.md "Who may do what").
 struct MethodRule {
+  MethodRule(std::set<Role> allowed, std::string department = "", bool audited = false)
+      : roles(std::move(allowed)), department_field(std::move(department)), audit(audited) {}
+
   std::set<Role> roles;
   // The request field that names the department acted for ("" = none). A department token may
   // name only itself there (an empty field means itself); other allowed roles may name any.

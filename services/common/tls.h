@@ -76,16 +76,6 @@ struct ClientTlsFlags {
 absl::StatusOr<ClientTlsOptions> ClientTlsFromEnvAndFlags(const EnvReader& env,
                                                           const ClientTlsFlags& flags);
 
-// The usage lines for those flags, shared by the tools' --help.
-inline constexpr char kClientTlsFlagsUsage[] =
-    "  --plaintext             no TLS (for servers run with HOTLINE_GRPC_PLAINTEXT=1)\n"
-    "  --tls-ca FILE           CA bundle to verify the server (default $HOTLINE_TLS_CA,\n"
-    "                          else the system's trusted roots)\n"
-    "  --tls-cert FILE         client certificate for mutual TLS (default $HOTLINE_TLS_CERT)\n"
-    "  --tls-key FILE          its private key (default $HOTLINE_TLS_KEY)\n"
-    "  --tls-server-name NAME  name expected in the server's certificate when it differs\n"
-    "                          from the address (default $HOTLINE_TLS_SERVER_NAME)\n";
-
 // Reads the files named in `options` and builds credentials: insecure only when plaintext is
 // set. A certificate without its key (or the reverse) is an error, not a silent anonymous call.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(

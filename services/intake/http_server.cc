@@ -24,8 +24,6 @@ namespace {
 constexpr absl::Duration kLingerTime = absl::Milliseconds(500);
 constexpr size_t kLingerBytes = 1 << 20;
 
-void SetNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK); }
-
 // Waits until `fd` is ready for `events` or `deadline` passes. false on timeout.
 bool WaitReady(int fd, short events, absl::Time deadline) {
   while (true) {
