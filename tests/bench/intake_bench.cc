@@ -3,8 +3,11 @@
 // same gRPC library, measured in the same run with the same clients and payload size.
 //
 //   intake_bench [--seconds 10] [--clients 8] [--requests deploy/demo/requests.jsonl]
+//                [--intake-env NAME=VALUE]...
 //
-// Prints a Markdown table; README.md "Measurements" quotes it.
+// Prints a Markdown table, the ratio to the echo server and the failed calls by status code;
+// README.md "Measurements" quotes it. --intake-env passes settings to the intake process (e.g.
+// HOTLINE_RPC_THREADS=16) to see what a knob changes, under the same method.
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -21,6 +24,7 @@
 
 #include "hotline/v1/intake.grpc.pb.h"
 #include "tests/support/service_process.h"
+#include "tools/common/flags.h"
 
 using namespace hotline;
 using namespace hotline::testing;
@@ -55,7 +59,7 @@ struct Result {
   double seconds = 0;
   std::vector<double> latencies_us;
   int errors = 0;
-  std::map<std::string, int> outcomes;
+  std::map<std::string, int> outcomes;  // for failed calls: the status code's name
 };
 
 double Pct(std::vector<double>& v, double p) {
@@ -82,7 +86,7 @@ Result Drive(int clients, double seconds, Call call) {
         bool ok = call(c, i, &outcome);
         lat[c].push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         if (!ok) ++errors;
-        else ++outcomes[c][outcome];
+        ++outcomes[c][outcome];
       }
     });
   }
@@ -105,17 +109,41 @@ void Row(const char* name, Result& r) {
               Pct(r.latencies_us, 0.999) / 1000, r.errors);
 }
 
+// The machine is shared: the load average before and after a run says how far to trust it.
+std::string LoadAverage() {
+  std::string s = ReadFile("/proc/loadavg");
+  return s.substr(0, s.find(' ', s.find(' ', s.find(' ') + 1) + 1));
+}
+
+const char* CodeName(grpc::StatusCode c) {
+  switch (c) {
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    default: return "OTHER";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = 10;
-  int clients = 8;
+  int64_t clients = 8;
   std::string path = HOTLINE_REPO_DIR "/deploy/demo/requests.jsonl";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (a == "--clients") clients = std::atoi(argv[i + 1]);
-    else if (a == "--requests") path = argv[i + 1];
+  std::vector<std::string> intake_env;
+  flags::FlagParser parser("intake_bench [flags]");
+  parser.Double("seconds", &seconds, 0.5, 600, "measured seconds per server (after 1 s of warm-up)");
+  parser.Int("clients", &clients, 1, 1024, "concurrent client threads, one channel each");
+  parser.String("requests", &path, "the corpus, one SubmitRequestRequest as JSON per line");
+  parser.Strings("intake-env", &intake_env, "NAME=VALUE for the intake process (repeatable)");
+  flags::ParseOrExit(parser, "intake_bench", argc, argv);
+  for (const auto& e : intake_env) {
+    if (e.find('=') == std::string::npos || e[0] == '=') {
+      std::fprintf(stderr, "intake_bench: --intake-env: '%s' is not NAME=VALUE\n", e.c_str());
+      return 2;
+    }
   }
   std::vector<v1::SubmitRequestRequest> corpus;
   std::ifstream in(path);
@@ -133,9 +161,12 @@ int main(int argc, char** argv) {
 
   RedisServer redis;
   DevBroker broker;
-  ServiceProcess intake(HOTLINE_INTAKE_BIN, redis.url(), broker.bootstrap(),
-                        {"INTAKE_KNOWLEDGE_BASE=" HOTLINE_REPO_DIR "/deploy/knowledge/knowledge_base.jsonl",
-                         "INTAKE_OPEN311_ADDR=", "HOTLINE_LOG_LEVEL=warn"});
+  std::vector<std::string> env = {
+      "INTAKE_KNOWLEDGE_BASE=" HOTLINE_REPO_DIR "/deploy/knowledge/knowledge_base.jsonl",
+      "INTAKE_OPEN311_ADDR=", "HOTLINE_LOG_LEVEL=warn"};
+  env.insert(env.end(), intake_env.begin(), intake_env.end());  // later entries win
+  ServiceProcess intake(HOTLINE_INTAKE_BIN, redis.url(), broker.bootstrap(), env);
+  const std::string load_before = LoadAverage();
 
   EchoService echo;
   grpc::ServerBuilder builder;
@@ -166,9 +197,9 @@ int main(int argc, char** argv) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::SubmitRequestResponse resp;
-    bool ok = stubs[c]->SubmitRequest(&ctx, req, &resp).ok();
-    *outcome = v1::SubmitOutcome_Name(resp.outcome());
-    return ok;
+    grpc::Status st = stubs[c]->SubmitRequest(&ctx, req, &resp);
+    *outcome = st.ok() ? v1::SubmitOutcome_Name(resp.outcome()) : CodeName(st.error_code());
+    return st.ok();
   };
   auto echo_call = [&](int c, int, std::string* outcome) {
     grpc::ClientContext ctx;
@@ -188,25 +219,31 @@ int main(int argc, char** argv) {
                              });
     std::unique_lock<std::mutex> l(mu);
     cv.wait(l, [&] { return done; });
-    *outcome = "echo";
+    *outcome = st.ok() ? "echo" : CodeName(st.error_code());
     return st.ok();
   };
 
   // Warm up both (connections, Redis, the broker's first produce).
-  Drive(clients, 1.0, submit);
-  Drive(clients, 1.0, echo_call);
-  Result echo_r = Drive(clients, seconds, echo_call);
-  Result intake_r = Drive(clients, seconds, submit);
+  const int n = static_cast<int>(clients);
+  Drive(n, 1.0, submit);
+  Drive(n, 1.0, echo_call);
+  Result echo_r = Drive(n, seconds, echo_call);
+  Result intake_r = Drive(n, seconds, submit);
 
-  std::printf("\n%d clients, %.0f s each, %zu-byte requests (the demo corpus), %u cores\n\n", clients,
-              seconds, payload, std::thread::hardware_concurrency());
+  std::printf("\n%d clients, %.0f s each, %zu-byte requests (the demo corpus), %u cores, "
+              "load average %s before and %s after\n\n",
+              static_cast<int>(clients), seconds, payload, std::thread::hardware_concurrency(),
+              load_before.c_str(), LoadAverage().c_str());
   std::printf("| server | requests/s | p50 ms | p99 ms | p99.9 ms | errors |\n|---|---|---|---|---|---|\n");
   Row("bare gRPC echo (reference)", echo_r);
   Row("intake SubmitRequest", intake_r);
-  double ratio = (echo_r.latencies_us.size() / echo_r.seconds) /
-                 std::max(1.0, intake_r.latencies_us.size() / intake_r.seconds);
-  std::printf("\nintake throughput = 1/%.1f of the bare echo server; outcomes:", ratio);
+  double echo_rate = echo_r.latencies_us.size() / echo_r.seconds;
+  double intake_rate = intake_r.latencies_us.size() / intake_r.seconds;
+  std::printf("\nintake throughput = %.3fx the bare echo server (1/%.1f); outcomes:",
+              intake_rate / std::max(1.0, echo_rate), echo_rate / std::max(1.0, intake_rate));
   for (const auto& [k, v] : intake_r.outcomes) std::printf(" %s=%d", k.c_str(), v);
+  std::printf("; echo:");
+  for (const auto& [k, v] : echo_r.outcomes) std::printf(" %s=%d", k.c_str(), v);
   std::printf("\n");
   echo_server->Shutdown();
   return 0;
