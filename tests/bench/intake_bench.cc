@@ -2,8 +2,8 @@
 // binary (its own redis-server, the dev broker), against a bare gRPC echo server built from the
 // same gRPC library, measured in the same run with the same clients and payload size.
 //
-//   intake_bench [--seconds 10] [--clients 8] [--requests deploy/demo/requests.jsonl]
-//                [--intake-env NAME=VALUE]...
+//   intake_bench [--seconds 10] [--clients 8] [--rounds 1]
+//                [--requests deploy/demo/requests.jsonl] [--intake-env NAME=VALUE]...
 //
 // Prints a Markdown table, the ratio to the echo server and the failed calls by status code;
 // README.md "Measurements" quotes it. --intake-env passes settings to the intake process (e.g.
@@ -16,10 +16,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "hotline/v1/intake.grpc.pb.h"
@@ -102,6 +102,14 @@ Result Drive(int clients, double seconds, Call call) {
   return r;
 }
 
+void Merge(const Result& from, Result* into) {
+  into->seconds += from.seconds;
+  into->latencies_us.insert(into->latencies_us.end(), from.latencies_us.begin(),
+                            from.latencies_us.end());
+  into->errors += from.errors;
+  for (const auto& [k, v] : from.outcomes) into->outcomes[k] += v;
+}
+
 void Row(const char* name, Result& r) {
   double n = static_cast<double>(r.latencies_us.size());
   std::printf("| %s | %.0f | %.2f | %.2f | %.2f | %d |\n", name, n / r.seconds,
@@ -117,12 +125,18 @@ std::string LoadAverage() {
 
 const char* CodeName(grpc::StatusCode c) {
   switch (c) {
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    default: return "OTHER";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    default:
+      return "OTHER";
   }
 }
 
@@ -131,11 +145,15 @@ const char* CodeName(grpc::StatusCode c) {
 int main(int argc, char** argv) {
   double seconds = 10;
   int64_t clients = 8;
+  int64_t rounds = 1;
   std::string path = HOTLINE_REPO_DIR "/deploy/demo/requests.jsonl";
   std::vector<std::string> intake_env;
   flags::FlagParser parser("intake_bench [flags]");
-  parser.Double("seconds", &seconds, 0.5, 600, "measured seconds per server (after 1 s of warm-up)");
+  parser.Double("seconds", &seconds, 0.5, 600,
+                "measured seconds per server (after 1 s of warm-up)");
   parser.Int("clients", &clients, 1, 1024, "concurrent client threads, one channel each");
+  parser.Int("rounds", &rounds, 1, 100,
+             "alternate echo and intake this many times, seconds/rounds each");
   parser.String("requests", &path, "the corpus, one SubmitRequestRequest as JSON per line");
   parser.Strings("intake-env", &intake_env, "NAME=VALUE for the intake process (repeatable)");
   flags::ParseOrExit(parser, "intake_bench", argc, argv);
@@ -149,7 +167,8 @@ int main(int argc, char** argv) {
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
     v1::SubmitRequestRequest r;
-    if (!line.empty() && google::protobuf::util::JsonStringToMessage(line, &r).ok()) corpus.push_back(r);
+    if (!line.empty() && google::protobuf::util::JsonStringToMessage(line, &r).ok())
+      corpus.push_back(r);
   }
   if (corpus.empty()) {
     std::fprintf(stderr, "no requests in %s\n", path.c_str());
@@ -163,7 +182,10 @@ int main(int argc, char** argv) {
   DevBroker broker;
   std::vector<std::string> env = {
       "INTAKE_KNOWLEDGE_BASE=" HOTLINE_REPO_DIR "/deploy/knowledge/knowledge_base.jsonl",
-      "INTAKE_OPEN311_ADDR=", "HOTLINE_LOG_LEVEL=warn"};
+
+      // Open311 on a free loopback port: an empty value means the default, 0.0.0.0:8080,
+      // which another run on the machine may hold.
+      "INTAKE_OPEN311_ADDR=127.0.0.1:" + std::to_string(FreePort()), "HOTLINE_LOG_LEVEL=warn"};
   env.insert(env.end(), intake_env.begin(), intake_env.end());  // later entries win
   ServiceProcess intake(HOTLINE_INTAKE_BIN, redis.url(), broker.bootstrap(), env);
   const std::string load_before = LoadAverage();
@@ -189,16 +211,24 @@ int main(int argc, char** argv) {
   std::string echo_payload = corpus[0].SerializeAsString();
   echo_payload.resize(payload, 'x');
 
-  auto submit = [&](int c, int i, std::string* outcome) {
+  // Per client, a count of submissions across all phases (warm-up, rounds): the idempotency
+  // keys stay fresh, so no measured call is an idempotent replay of a warm-up call. Each slot
+  // is touched only by its client's thread.
+  std::vector<int> sent(clients, 0);
+  auto submit = [&](int c, int, std::string* outcome) {
+    const int i = sent[c]++;
     v1::SubmitRequestRequest req = corpus[(c * 7919 + i) % corpus.size()];
     req.set_idempotency_key("bench-" + std::to_string(c) + "-" + std::to_string(i));
     // A distinct caller per request, as on a real line.
-    req.mutable_contact()->set_phone("139" + std::to_string(10000000 + (c * 1000003 + i) % 89999999));
+    req.mutable_contact()->set_phone("139" +
+                                     std::to_string(10000000 + (c * 1000003 + i) % 89999999));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::SubmitRequestResponse resp;
     grpc::Status st = stubs[c]->SubmitRequest(&ctx, req, &resp);
-    *outcome = st.ok() ? v1::SubmitOutcome_Name(resp.outcome()) : CodeName(st.error_code());
+    *outcome = !st.ok()          ? CodeName(st.error_code())
+               : resp.replayed() ? "REPLAYED"
+                                 : v1::SubmitOutcome_Name(resp.outcome());
     return st.ok();
   };
   auto echo_call = [&](int c, int, std::string* outcome) {
@@ -227,14 +257,21 @@ int main(int argc, char** argv) {
   const int n = static_cast<int>(clients);
   Drive(n, 1.0, submit);
   Drive(n, 1.0, echo_call);
-  Result echo_r = Drive(n, seconds, echo_call);
-  Result intake_r = Drive(n, seconds, submit);
+  // Rounds alternate echo and intake slices so that load from other processes on a shared
+  // machine falls on both alike; --rounds 1 is one echo run, then one intake run.
+  Result echo_r, intake_r;
+  for (int64_t r = 0; r < rounds; ++r) {
+    Merge(Drive(n, seconds / rounds, echo_call), &echo_r);
+    Merge(Drive(n, seconds / rounds, submit), &intake_r);
+  }
 
-  std::printf("\n%d clients, %.0f s each, %zu-byte requests (the demo corpus), %u cores, "
-              "load average %s before and %s after\n\n",
-              static_cast<int>(clients), seconds, payload, std::thread::hardware_concurrency(),
-              load_before.c_str(), LoadAverage().c_str());
-  std::printf("| server | requests/s | p50 ms | p99 ms | p99.9 ms | errors |\n|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n%d clients, %.0f s each in %d round(s), %zu-byte requests (the demo corpus), %u cores, "
+      "load average %s before and %s after\n\n",
+      static_cast<int>(clients), seconds, static_cast<int>(rounds), payload,
+      std::thread::hardware_concurrency(), load_before.c_str(), LoadAverage().c_str());
+  std::printf(
+      "| server | requests/s | p50 ms | p99 ms | p99.9 ms | errors |\n|---|---|---|---|---|---|\n");
   Row("bare gRPC echo (reference)", echo_r);
   Row("intake SubmitRequest", intake_r);
   double echo_rate = echo_r.latencies_us.size() / echo_r.seconds;
