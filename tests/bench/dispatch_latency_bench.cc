@@ -211,7 +211,6 @@ int main(int argc, char** argv) {
   ServiceProcess intake(
       HOTLINE_INTAKE_BIN, intake_redis.url(), broker.bootstrap(),
       {"INTAKE_KNOWLEDGE_BASE=" HOTLINE_REPO_DIR "/deploy/knowledge/knowledge_base.jsonl",
-
        // Open311 on a free loopback port: an empty value means the default, 0.0.0.0:8080,
        // which another run on the machine may hold.
        "INTAKE_OPEN311_ADDR=127.0.0.1:" + std::to_string(FreePort()), "HOTLINE_LOG_LEVEL=warn",
@@ -244,7 +243,7 @@ int main(int argc, char** argv) {
   };
 
   // Warm-up, not measured: dispatch's consumer joins its group and intake's producer connects
-  // after both report SERVING; wait until one ticket has gone all the way through.
+  // after both report SERVING; wait until the warm-up tickets have gone all the way through.
   const int kWarmup = 5;
   for (int i = 0; i < kWarmup; ++i) submit(1000000 + i);
   subs.Drain();

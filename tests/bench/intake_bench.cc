@@ -182,7 +182,6 @@ int main(int argc, char** argv) {
   DevBroker broker;
   std::vector<std::string> env = {
       "INTAKE_KNOWLEDGE_BASE=" HOTLINE_REPO_DIR "/deploy/knowledge/knowledge_base.jsonl",
-
       // Open311 on a free loopback port: an empty value means the default, 0.0.0.0:8080,
       // which another run on the machine may hold.
       "INTAKE_OPEN311_ADDR=127.0.0.1:" + std::to_string(FreePort()), "HOTLINE_LOG_LEVEL=warn"};
