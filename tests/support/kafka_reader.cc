@@ -41,6 +41,9 @@ std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const std::stri
     r.topic = m->topic_name();
     r.partition = m->partition();
     r.offset = m->offset();
+    if (m->timestamp().type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) {
+      r.timestamp_ms = m->timestamp().timestamp;
+    }
     if (m->key()) r.key = *m->key();
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     if (RdKafka::Headers* h = m->headers()) {

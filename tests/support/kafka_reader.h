@@ -14,6 +14,9 @@ struct ReadMessage {
   std::string key;
   std::string value;
   std::map<std::string, std::string> headers;
+  // The message's Kafka timestamp in ms since the epoch (CreateTime: when the producer was
+  // handed it), -1 if it has none.
+  int64_t timestamp_ms = -1;
 };
 
 // Reads `topic` from the beginning of every partition (no consumer group, so nothing is
