@@ -7,6 +7,7 @@
 //  3. Restart recovery: time to load 1M clocks of a partition from Redis into the wheel.
 //
 //   sla_bench [--sizes 1000000,10000000] [--lag-clocks 100000] [--recovery-clocks 1000000]
+#include <prometheus/registry.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +21,6 @@
 #include <queue>
 #include <random>
 #include <thread>
-
-#include <prometheus/registry.h>
 
 #include "absl/strings/str_split.h"
 #include "services/common/events.h"
@@ -204,9 +203,13 @@ void FiringLag(size_t clocks) {
   }
   e.engine->Stop();
   std::sort(lags.begin(), lags.end());
-  std::printf("\nFiring lag, %zu clocks due within one minute (set-up %.1f s through HandleEvent):\n", clocks, setup);
-  std::printf("| fired | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n| %zu | %.1f | %.1f | %.1f |\n", lags.size(),
-              lags[lags.size() / 2] * 1000, lags[lags.size() * 99 / 100] * 1000, lags.back() * 1000);
+  std::printf(
+      "\nFiring lag, %zu clocks due within one minute (set-up %.1f s through HandleEvent):\n",
+      clocks, setup);
+  std::printf(
+      "| fired | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n| %zu | %.1f | %.1f | %.1f |\n",
+      lags.size(), lags[lags.size() / 2] * 1000, lags[lags.size() * 99 / 100] * 1000,
+      lags.back() * 1000);
 }
 
 void Recovery(size_t clocks) {
@@ -232,9 +235,10 @@ void Recovery(size_t clocks) {
   auto t = Clock::now();
   e.engine->OnAssigned({{"hotline.tickets.v1", 0}});
   double secs = Secs(t);
-  std::printf("\nRestart recovery: %zu clocks of a partition loaded from Redis into the wheel in %.2f s "
-              "(%.0f clocks/s); scheduled %zu; process grew %.0f MB\n",
-              clocks, secs, clocks / secs, e.engine->scheduled(), (MaxRssKb() - before) / 1024.0);
+  std::printf(
+      "\nRestart recovery: %zu clocks of a partition loaded from Redis into the wheel in %.2f s "
+      "(%.0f clocks/s); scheduled %zu; process grew %.0f MB\n",
+      clocks, secs, clocks / secs, e.engine->scheduled(), (MaxRssKb() - before) / 1024.0);
 }
 
 }  // namespace
@@ -255,15 +259,18 @@ int main(int argc, char** argv) {
   }
   std::printf("Timers due over 24 h; cancel every second one; expire the rest (%u cores).\n\n",
               std::thread::hardware_concurrency());
-  std::printf("| clocks | structure | insert M/s | cancel M/s | expire M/s | memory MB | bytes/clock |\n");
+  std::printf(
+      "| clocks | structure | insert M/s | cancel M/s | expire M/s | memory MB | bytes/clock |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (size_t n : sizes) {
     if (n == 0) continue;
-    for (auto [name, fn] : {std::make_pair("timing wheel", &Wheel), std::make_pair("std::priority_queue", &PriorityQueue),
+    for (auto [name, fn] : {std::make_pair("timing wheel", &Wheel),
+                            std::make_pair("std::priority_queue", &PriorityQueue),
                             std::make_pair("std::multimap", &MultiMap)}) {
       Phase p = InChild([&] { return fn(n); });
       std::printf("| %zu | %s | %.1f | %.1f | %.1f | %.0f | %.0f |\n", n, name, n / p.insert / 1e6,
-                  n / 2 / p.cancel / 1e6, p.fired / p.expire / 1e6, p.rss_kb / 1024.0, p.rss_kb * 1024.0 / n);
+                  n / 2 / p.cancel / 1e6, p.fired / p.expire / 1e6, p.rss_kb / 1024.0,
+                  p.rss_kb * 1024.0 / n);
       std::fflush(stdout);
     }
   }
