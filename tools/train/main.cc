@@ -6,6 +6,8 @@
 //   hotline-train split --input all.csv --test-fraction 0.2 --seed 7 --train-out a.csv --test-out
 //   b.csv hotline-train bench --model model.bin --input test.csv hotline-train export-corrections
 //   --redis redis://dispatch-redis:6379/0 --output corrections.csv
+//   hotline-train reply-quality --input replies.csv [--templates reply_templates.txt]
+//                               [--examples 3]
 //
 // Unknown or malformed flags are refused naming the flag (exit 2); `hotline-train <command> --help`
 // lists a command's flags.
@@ -25,11 +27,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/common/redis_client.h"
 #include "services/dispatch/classifier.h"
+#include "services/dispatch/reply_quality.h"
 #include "tools/common/flags.h"
 
 using namespace hotline::dispatch;
@@ -42,6 +46,8 @@ using hotline::flags::FlagParser;
 struct Args {
   std::vector<std::string> inputs;
   std::string output, model, version, redis = "redis://127.0.0.1:6379/0", train_out, test_out;
+  std::string templates = "deploy/dispatch/reply_templates.txt";
+  int64_t examples = 3;
   double target_precision = 0.98, holdout = 0.2, test_fraction = 0.2, threshold = -1;
   int64_t seed = 42;
 };
@@ -229,6 +235,93 @@ int ExportCorrections(const Args& a) {
   return 0;
 }
 
+// First `max_bytes`-ish of `s`, cut on a UTF-8 boundary, newlines flattened.
+std::string Shorten(const std::string& s, size_t max_chars) {
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size() && chars < max_chars; ++chars) {
+    size_t len = 1;
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xF0) {
+      len = 4;
+    } else if (c >= 0xE0) {
+      len = 3;
+    } else if (c >= 0xC0) {
+      len = 2;
+    }
+    std::string piece = s.substr(i, len);
+    out += (piece == "\n" || piece == "\r" || piece == "\t") ? " " : piece;
+    i += len;
+  }
+  if (out.size() < s.size()) out += "…";
+  return out;
+}
+
+// The reply-quality check over a replies CSV (title, detail, reply columns): how many replies get
+// each verdict, the score distribution and real examples of each. The message's title stands in
+// for the ticket's location: its places are what the reply should name.
+int ReplyQuality(const Args& a) {
+  auto templates = ReplyTemplates::LoadFile(a.templates);
+  if (!templates.ok()) return Die(std::string(templates.status().message()));
+  if (a.inputs.empty()) return Die("--input is required");
+  std::vector<ReplySample> rows;
+  for (const auto& input : a.inputs) {
+    auto r = ReadRepliesCsv(input);
+    if (!r.ok()) return Die(std::string(r.status().message()));
+    rows.insert(rows.end(), r->begin(), r->end());
+  }
+  if (rows.empty()) return Die("--input: no rows");
+  const ReplyQualityOptions options;
+  std::map<ReplyVerdict, std::vector<size_t>> by_verdict;
+  std::vector<ReplyAssessment> results;
+  std::vector<double> us;
+  for (const auto& r : rows) {
+    const std::string request = r.title + "\n" + r.detail;
+    const std::string place = absl::StrJoin(ExtractPlaces(r.title), " ");
+    auto t0 = std::chrono::steady_clock::now();
+    results.push_back(AssessReply(request, place, r.reply, *templates, options));
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    by_verdict[results.back().verdict].push_back(results.size() - 1);
+  }
+  const size_t n = rows.size();
+  std::printf("reply quality on %zu replies (lexicon %s)\n\n", n, a.templates.c_str());
+  std::printf("| verdict | replies | share |\n|---|---:|---:|\n");
+  for (auto v : {ReplyVerdict::kOk, ReplyVerdict::kTemplateNonAnswer, ReplyVerdict::kTooShort,
+                 ReplyVerdict::kOffTopic, ReplyVerdict::kMissingPlace}) {
+    size_t c = by_verdict[v].size();
+    std::printf("| %s | %zu | %.1f%% |\n", std::string(ReplyVerdictName(v)).c_str(), c,
+                100.0 * c / n);
+  }
+  std::printf("\nscore   replies\n");
+  std::vector<size_t> bins(10);
+  std::vector<double> scores;
+  for (const auto& r : results) {
+    bins[std::min<size_t>(9, static_cast<size_t>(r.score * 10))]++;
+    scores.push_back(r.score);
+  }
+  for (size_t b = 0; b < bins.size(); ++b) {
+    std::printf("%.1f-%.1f %6zu %s\n", b / 10.0, (b + 1) / 10.0, bins[b],
+                std::string(bins[b] * 60 / n, '#').c_str());
+  }
+  std::sort(scores.begin(), scores.end());
+  std::sort(us.begin(), us.end());
+  std::printf("quartiles %.2f %.2f %.2f; check time median %.1f us, p99 %.1f us\n", scores[n / 4],
+              scores[n / 2], scores[n * 3 / 4], us[n / 2], us[n * 99 / 100]);
+  for (const auto& [v, idx] : by_verdict) {
+    std::printf("\n== %s: examples\n", std::string(ReplyVerdictName(v)).c_str());
+    size_t k = std::min<size_t>(static_cast<size_t>(a.examples), idx.size());
+    for (size_t e = 0; e < k; ++e) {
+      size_t i = idx[e * idx.size() / k];  // spread over the file, not the first few
+      const auto& r = rows[i];
+      std::printf("- [%s] %s\n  reply: %s\n  score %.2f: %s\n", r.id.c_str(),
+                  Shorten(r.title, 40).c_str(), Shorten(r.reply, 90).c_str(), results[i].score,
+                  absl::StrJoin(results[i].reasons, "; ").c_str());
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 constexpr char kCommands[] =
@@ -237,7 +330,8 @@ constexpr char kCommands[] =
     "  evaluate            accuracy, macro-F1 and the coverage/accuracy curve of a model\n"
     "  split               stratified train/test split of labelled CSV\n"
     "  bench               time predictions\n"
-    "  export-corrections  dispatch's corrected labels (the learning loop) as training CSV\n";
+    "  export-corrections  dispatch's corrected labels (the learning loop) as training CSV\n"
+    "  reply-quality       run the reply-quality check over a replies CSV, verdicts and examples\n";
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -295,6 +389,12 @@ int main(int argc, char** argv) {
     a.output = "corrections.csv";
     p.String("output", &a.output, "CSV to write");
     run = ExportCorrections;
+  } else if (cmd == "reply-quality") {
+    p.Strings("input", &a.inputs, "replies CSV (title, detail, reply columns); repeatable");
+    p.String("templates", &a.templates, "the reply-quality lexicon");
+    p.Int("examples", &a.examples, 0, 50, "examples shown per verdict");
+    p.Require("input");
+    run = ReplyQuality;
   } else {
     std::fprintf(stderr, "hotline-train: unknown command '%s'\n%s", cmd.c_str(), kCommands);
     return 2;
