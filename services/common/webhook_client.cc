@@ -289,7 +289,7 @@ absl::StatusOr<WebhookResult> WebhookClient::Post(const std::string& url,
                       : Attempt::kTransient;
       last.what = rc == CURLE_OPERATION_TIMEDOUT
                       ? absl::StrCat("timeout after ", timeout_ms, " ms")
-                      : absl::StrCat(curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+                      : std::string(errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     result.http_status = last.http_status;
     if (last.kind == Attempt::kDelivered) return result;

@@ -100,6 +100,7 @@ TEST_CASE("400: not retried, INVALID_ARGUMENT naming the status") {
   rx.Reset();
   rx.FailNext(1, 400);
   auto r = Client().Post(rx.Url(), kBody, "survey-S-42-3");
+  INFO(r.status().ToString());
   REQUIRE(absl::IsInvalidArgument(r.status()));
   CHECK(absl::StrContains(r.status().message(), "HTTP 400"));
   CHECK(absl::StrContains(r.status().message(), "not retried"));
@@ -112,6 +113,7 @@ TEST_CASE("a receiver that refuses our signature is a permanent 401") {
   WebhookClientOptions o = Fast();
   o.secret = "not-the-gateway-secret-at-all";
   auto r = Client(o).Post(rx.Url(), kBody, "survey-S-42-4");
+  INFO(r.status().ToString());
   REQUIRE(absl::IsInvalidArgument(r.status()));
   CHECK(absl::StrContains(r.status().message(), "HTTP 401"));
   auto got = rx.Requests();
@@ -152,6 +154,7 @@ TEST_CASE("5xx every time: UNAVAILABLE after max_attempts, naming the last answe
   WebhookClientOptions o = Fast();
   o.max_attempts = 3;
   auto r = Client(o).Post(rx.Url(), kBody, "survey-S-42-7");
+  INFO(r.status().ToString());
   REQUIRE(absl::IsUnavailable(r.status()));
   CHECK(absl::StrContains(r.status().message(), "after 3 attempts"));
   CHECK(absl::StrContains(r.status().message(), "attempts ran out"));
@@ -170,10 +173,12 @@ TEST_CASE("the overall deadline is kept, however many attempts are allowed") {
   absl::Time start = absl::Now();
   auto r = Client(o).Post(rx.Url(), kBody, "survey-S-42-8");
   absl::Duration took = absl::Now() - start;
+  INFO(r.status().ToString());
   REQUIRE(absl::IsUnavailable(r.status()));
   CHECK(absl::StrContains(r.status().message(), "deadline reached"));
   CHECK(absl::StrContains(r.status().message(), "timeout"));
-  CHECK(took <= absl::Seconds(1) + absl::Milliseconds(150));
+  // A little slack for a loaded 2-core machine; without the deadline this would take 3 s+.
+  CHECK(took <= absl::Seconds(1) + absl::Milliseconds(250));
   CHECK(took >= absl::Milliseconds(600));  // it did try: at least two 300 ms attempts
   CHECK(rx.Count() >= 2);
   CHECK(rx.Count() <= 4);
@@ -191,6 +196,7 @@ TEST_CASE("receiver down: UNAVAILABLE, connection refused") {
   o.max_attempts = 3;
   auto r = Client(o).Post("http://127.0.0.1:" + std::to_string(port) + "/hook?token=secret", kBody,
                           "survey-S-42-9");
+  INFO(r.status().ToString());
   REQUIRE(absl::IsUnavailable(r.status()));
   CHECK(absl::StrContains(r.status().message(), "after 3 attempts"));
   CHECK(absl::StrContains(r.status().message(), "onnect"));
