@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/auth.h"
-#include "services/intake/http_server.h"
+#include "services/common/http_server.h"
 #include "services/intake/intake_core.h"
 #include "services/intake/intake_metrics.h"
 

@@ -14,12 +14,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace hotline::intake {
+namespace hotline {
 
-// A small HTTP/1.1 server for intake's public REST edge (Open311), built so that no client can
-// tie it up: a fixed pool of connection threads with a cap (past it: 503 and close at once),
-// a deadline for the request head and another for the body, bodies read only when the handler
-// asks (after it has checked the caller) and only up to a cap, and one request per connection.
+// A small HTTP/1.1 server for the public REST edges (intake's Open311, the survey's inbound
+// webhook and answer page), built so that no client can tie it up: a fixed pool of connection
+// threads with a cap (past it: 503 and close at once), a deadline for the request head and another
+// for the body, bodies read only when the handler asks (after it has checked the caller) and only
+// up to a cap, and one request per connection.
 struct HttpLimits {
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 64 * 1024;
@@ -95,4 +96,4 @@ class HttpServer {
   std::set<int> serving_ ABSL_GUARDED_BY(mu_);  // being served, cut short by Stop
 };
 
-}  // namespace hotline::intake
+}  // namespace hotline

@@ -1,4 +1,4 @@
-#include "services/intake/http_server.h"
+#include "services/common/http_server.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace hotline::intake {
+namespace hotline {
 namespace {
 
 // After answering, what the client still sends is read and dropped for at most this long, so
@@ -72,7 +72,8 @@ std::string Serialize(const HttpResponse& r) {
 }
 
 HttpResponse ErrorResponse(int status, const std::string& description) {
-  // The JSON shape Open311 uses for errors; `description` is our own fixed text.
+  // The JSON shape Open311 uses for errors (intake was the first user; any JSON client reads
+  // it); `description` is our own fixed text.
   return HttpResponse{
       status, absl::StrCat("[{\"code\":", status, ",\"description\":\"", description, "\"}]")};
 }
@@ -391,4 +392,4 @@ void HttpServer::Serve(int fd) {
   if (SendAll(fd, Serialize(resp), absl::Now() + limits_.read_timeout)) Linger(fd, kLingerTime);
 }
 
-}  // namespace hotline::intake
+}  // namespace hotline
