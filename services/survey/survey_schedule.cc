@@ -42,6 +42,9 @@ absl::Time SurveyScheduler::NextContactTime(const SurveyPolicy& policy,
   const absl::TimeZone zone = policy.zone ? *policy.zone : cal.zone();
   absl::CivilDay day = absl::ToCivilDay(t, zone);
   for (int n = 0; n < kMaxDaysScanned; ++n, ++day) {
+    // The day is the local day of the contact window's zone: with an IANA zone other than the
+    // calendar's, "working day" is judged by the citizen's date, which is what quiet hours are
+    // about.
     if (policy.working_days_only && !cal.IsWorkingDay(day)) continue;
     const absl::CivilMinute midnight(day);
     const absl::Time open = absl::FromCivil(midnight + policy.window_start_minute, zone);
