@@ -8,7 +8,7 @@
 #include "absl/time/time.h"
 #include "hotline/v1/events.pb.h"
 #include "hotline/v1/sla_timer.pb.h"
-#include "services/sla_timer/calendar.h"
+#include "services/common/calendar.h"
 
 namespace hotline::sla {
 

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "hotline/v1/common.pb.h"
-#include "services/sla_timer/calendar.h"
+#include "services/common/calendar.h"
 
 namespace hotline::sla {
 

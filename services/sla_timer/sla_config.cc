@@ -1,11 +1,6 @@
 #include "services/sla_timer/sla_config.h"
 
-#include <dirent.h>
-
-#include <fstream>
-
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 
 namespace hotline::sla {
 
@@ -13,21 +8,10 @@ absl::StatusOr<SlaConfig> LoadSlaConfig(const EnvReader& env) {
   SlaConfig c;
   auto dir = env.String("SLA_CALENDARS_DIR", "deploy/sla/calendars");
   if (!dir.ok()) return dir.status();
-  DIR* d = opendir(dir->c_str());
-  if (!d) return absl::InvalidArgumentError(absl::StrCat("SLA_CALENDARS_DIR: cannot read ", *dir));
-  while (dirent* e = readdir(d)) {
-    std::string f = e->d_name;
-    if (f.size() < 5 || f.substr(f.size() - 4) != ".cal") continue;
-    std::string name = f.substr(0, f.size() - 4);
-    auto cal = WorkCalendar::LoadFile(*dir + "/" + f, name);
-    if (!cal.ok()) {
-      closedir(d);
-      return absl::InvalidArgumentError(
-          absl::StrCat("SLA_CALENDARS_DIR: ", cal.status().message()));
-    }
-    c.options.calendars.emplace(name, *cal);
-  }
-  closedir(d);
+  auto cals = LoadCalendarDirectory(*dir);
+  if (!cals.ok())
+    return absl::InvalidArgumentError(absl::StrCat("SLA_CALENDARS_DIR: ", cals.status().message()));
+  c.options.calendars = std::move(*cals);
   auto def = env.String("SLA_DEFAULT_CALENDAR", "cn-mainland");
   if (!def.ok()) return def.status();
   if (!c.options.calendars.count(*def)) {
@@ -45,15 +29,10 @@ absl::StatusOr<SlaConfig> LoadSlaConfig(const EnvReader& env) {
   auto deps = env.String("SLA_DEPARTMENTS", "deploy/dispatch/departments.tsv");
   if (!deps.ok()) return deps.status();
   if (!deps->empty()) {
-    std::ifstream in(*deps);
-    if (!in)
-      return absl::InvalidArgumentError(absl::StrCat("SLA_DEPARTMENTS: cannot open ", *deps));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      std::vector<std::string> f = absl::StrSplit(line, '\t');
-      if (f.size() >= 4) c.options.department_calendar[f[0]] = f[3];
-    }
+    auto map = LoadDepartmentCalendars(*deps);
+    if (!map.ok())
+      return absl::InvalidArgumentError(absl::StrCat("SLA_DEPARTMENTS: ", map.status().message()));
+    c.options.department_calendar = std::move(*map);
   }
   auto yellows = env.Int("SLA_RED_CARD_YELLOWS", 3, 1, 1000);
   if (!yellows.ok()) return yellows.status();

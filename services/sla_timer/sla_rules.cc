@@ -16,27 +16,6 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-CalendarSet::CalendarSet(std::map<std::string, WorkCalendar> calendars,
-                         std::string default_calendar,
-                         std::map<std::string, std::string> department_calendar)
-    : calendars_(std::move(calendars)),
-      default_(std::move(default_calendar)),
-      department_(std::move(department_calendar)) {
-  if (!calendars_.count("24x7")) calendars_.emplace("24x7", WorkCalendar::AlwaysOpen());
-}
-
-const WorkCalendar& CalendarSet::For(const std::string& dept, const std::string& name) const {
-  std::string n = name;
-  if (n.empty()) {
-    auto it = department_.find(dept);
-    n = it == department_.end() ? default_ : it->second;
-  }
-  auto cal = calendars_.find(n);
-  if (cal == calendars_.end()) cal = calendars_.find(default_);
-  if (cal == calendars_.end()) cal = calendars_.find("24x7");
-  return cal->second;
-}
-
 std::optional<std::string> SlaTicketOf(const v1::EventEnvelope& e) {
   using Case = v1::EventEnvelope::PayloadCase;
   switch (e.payload_case()) {

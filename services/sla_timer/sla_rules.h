@@ -8,7 +8,7 @@
 #include "absl/time/time.h"
 #include "hotline/v1/events.pb.h"
 #include "hotline/v1/sla_timer.pb.h"
-#include "services/sla_timer/calendar.h"
+#include "services/common/calendar.h"
 #include "services/sla_timer/clock.h"
 #include "services/sla_timer/policy.h"
 
@@ -17,21 +17,14 @@
 // earns. SlaEngine reads and writes through an SlaStore and asks these what to do.
 namespace hotline::sla {
 
-// Which calendar a clock runs on: its own (by name), else its department's, else the default,
-// else 24×7. Always has "24x7".
-class CalendarSet {
+// Which calendar a clock runs on (the shared lookup in services/common/calendar.h), plus the
+// clock arithmetic on it.
+class CalendarSet : public ::hotline::CalendarSet {
  public:
-  CalendarSet(std::map<std::string, WorkCalendar> calendars, std::string default_calendar,
-              std::map<std::string, std::string> department_calendar);
-  const WorkCalendar& For(const std::string& dept, const std::string& name = "") const;
+  using ::hotline::CalendarSet::CalendarSet;
   ClockMath MathFor(const ClockRecord& c) const {
     return ClockMath(For(c.department_id, c.calendar));
   }
-
- private:
-  std::map<std::string, WorkCalendar> calendars_;
-  std::string default_;
-  std::map<std::string, std::string> department_;
 };
 
 // The ticket an SLA-relevant event is about; nullopt for events the SLA timer ignores, "" for

@@ -27,7 +27,7 @@ std::unique_ptr<PolicyTable> Policies() {
 
 struct Rules {
   std::unique_ptr<PolicyTable> policies = Policies();
-  CalendarSet calendars{{}, "cn-mainland", {}};
+  sla::CalendarSet calendars{{}, "cn-mainland", {}};
   TicketClockPair clocks;
 
   // Applies `e` at `now` and keeps the result as the stored state, like the engine does.

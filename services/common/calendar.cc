@@ -1,4 +1,6 @@
-#include "services/sla_timer/calendar.h"
+#include "services/common/calendar.h"
+
+#include <dirent.h>
 
 #include <algorithm>
 #include <fstream>
@@ -8,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace hotline::sla {
+namespace hotline {
 namespace {
 
 constexpr int kMaxDaysScanned = 3660;  // ten years: a budget that needs more is a config error
@@ -173,4 +175,58 @@ absl::StatusOr<WorkCalendar> WorkCalendar::LoadFile(const std::string& path,
                       std::move(workdays));
 }
 
-}  // namespace hotline::sla
+absl::StatusOr<std::map<std::string, WorkCalendar>> LoadCalendarDirectory(const std::string& dir) {
+  std::map<std::string, WorkCalendar> out;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return absl::InvalidArgumentError(absl::StrCat("cannot read ", dir));
+  while (dirent* e = readdir(d)) {
+    std::string f = e->d_name;
+    if (f.size() < 5 || f.substr(f.size() - 4) != ".cal") continue;
+    std::string name = f.substr(0, f.size() - 4);
+    auto cal = WorkCalendar::LoadFile(dir + "/" + f, name);
+    if (!cal.ok()) {
+      closedir(d);
+      return absl::InvalidArgumentError(cal.status().message());
+    }
+    out.emplace(name, *cal);
+  }
+  closedir(d);
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> LoadDepartmentCalendars(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot open ", path));
+  std::map<std::string, std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() >= 4) out[f[0]] = f[3];
+  }
+  return out;
+}
+
+CalendarSet::CalendarSet(std::map<std::string, WorkCalendar> calendars,
+                         std::string default_calendar,
+                         std::map<std::string, std::string> department_calendar)
+    : calendars_(std::move(calendars)),
+      default_(std::move(default_calendar)),
+      department_(std::move(department_calendar)) {
+  if (!calendars_.count("24x7")) calendars_.emplace("24x7", WorkCalendar::AlwaysOpen());
+}
+
+const WorkCalendar& CalendarSet::For(const std::string& dept, const std::string& name) const {
+  std::string n = name;
+  if (n.empty()) {
+    auto it = department_.find(dept);
+    n = it == department_.end() ? default_ : it->second;
+  }
+  auto cal = calendars_.find(n);
+  if (cal == calendars_.end()) cal = calendars_.find(default_);
+  if (cal == calendars_.end()) cal = calendars_.find("24x7");
+  return cal->second;
+}
+
+}  // namespace hotline

@@ -1,11 +1,12 @@
-#include "services/sla_timer/calendar.h"
+#include "services/common/calendar.h"
+
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
-
-#include "services/sla_timer/policy.h"
+#include <cstdio>
+#include <fstream>
 
 using namespace hotline;
-using namespace hotline::sla;
 
 namespace {
 
@@ -72,27 +73,36 @@ TEST_CASE("a deadline that lands on a make-up Saturday") {
   CHECK(plain.AddWorkingTime(At(2026, 10, 9, 16, 0), absl::Hours(2)) == At(2026, 10, 12, 10, 0));
 }
 
-TEST_CASE("calendar and policy files: errors name the line") {
+TEST_CASE("calendar files: errors name the file and line") {
   auto bad = WorkCalendar::LoadFile("/nonexistent.cal", "x");
   CHECK(absl::IsNotFound(bad.status()));
-  auto budget = ParseBudget("2d", true, Mainland());
-  REQUIRE(budget.ok());
-  CHECK(*budget == absl::Hours(14));
-  CHECK(*ParseBudget("2d", false, Mainland()) == absl::Hours(48));
-  CHECK_FALSE(ParseBudget("2w", true, Mainland()).ok());
-  CHECK_FALSE(ParseBudget("-3h", true, Mainland()).ok());
+  const std::string path = "/tmp/hotline_calendar_test_" + std::to_string(getpid()) + ".cal";
+  {
+    std::ofstream out(path);
+    out << "# comment\ntimezone +08:00\nhours 09:00-25:00\n";
+  }
+  auto broken = WorkCalendar::LoadFile(path, "x");
+  std::remove(path.c_str());
+  REQUIRE_FALSE(broken.ok());
+  CHECK(absl::IsInvalidArgument(broken.status()));
+  CHECK_THAT(std::string(broken.status().message()),
+             Catch::Contains(path + ":3:") && Catch::Contains("working hours"));
+}
 
-  auto table = PolicyTable::LoadFile(HOTLINE_REPO_DIR "/deploy/sla/policies.tsv", Mainland());
-  REQUIRE(table.ok());
-  const Policy* urgent = (*table)->Find(v1::TICKET_TYPE_COMPLAINT, v1::URGENCY_URGENT);
-  REQUIRE(urgent);
-  CHECK(urgent->completion == absl::Hours(2));
-  CHECK_FALSE(urgent->working_time);
-  const Policy* consult = (*table)->Find(v1::TICKET_TYPE_CONSULTATION, v1::URGENCY_NORMAL);
-  REQUIRE(consult);
-  CHECK(consult->completion == absl::Hours(14));
-  const Policy* other = (*table)->Find(v1::TICKET_TYPE_REPORT, v1::URGENCY_NORMAL);
-  REQUIRE(other);
-  CHECK(other->completion == absl::Hours(140));
-  CHECK(other->warnings == std::vector<int>{50, 75, 90});
+TEST_CASE("the shipped calendar directory and the department → calendar lookup") {
+  auto cals = LoadCalendarDirectory(HOTLINE_REPO_DIR "/deploy/sla/calendars");
+  REQUIRE(cals.ok());
+  CHECK(cals->count("cn-mainland") == 1);
+  CHECK(cals->count("cn-mainland-24x7") == 1);
+  CHECK_FALSE(LoadCalendarDirectory("/nonexistent-dir").ok());
+
+  auto deps = LoadDepartmentCalendars(HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv");
+  REQUIRE(deps.ok());
+  CHECK(deps->at("d-urban") == "cn-mainland");
+
+  CalendarSet set(std::move(*cals), "cn-mainland", {{"traffic-police", "cn-mainland-24x7"}});
+  CHECK(set.For("traffic-police").name() == "cn-mainland-24x7");
+  CHECK(set.For("unknown-dept").name() == "cn-mainland");
+  CHECK(set.For("traffic-police", "24x7").name() == "24x7");  // always present
+  CHECK(set.For("", "no-such-calendar").name() == "cn-mainland");
 }

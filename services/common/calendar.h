@@ -11,7 +11,10 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
-namespace hotline::sla {
+// Working-day calendars shared by the services that count working time (the SLA timer's
+// deadlines, the survey's "within N working hours of the reply"), as code rather than as access
+// to another service's data: each service loads the same calendar files from its own config.
+namespace hotline {
 
 // A working calendar: working hours on working days, in one local time. A day is a working day
 // when it is a make-up working day (调休), or a weekday that is neither in the weekend set nor a
@@ -58,4 +61,27 @@ class WorkCalendar {
   std::set<absl::CivilDay> workdays_;
 };
 
-}  // namespace hotline::sla
+// Every `<name>.cal` in `dir`, by name. Errors name the file and line (from LoadFile); an
+// unreadable directory is INVALID_ARGUMENT naming it.
+absl::StatusOr<std::map<std::string, WorkCalendar>> LoadCalendarDirectory(const std::string& dir);
+
+// Department → calendar name: the 4th column of the department directory
+// (deploy/dispatch/departments.tsv, tab-separated, '#' comments). Rows with fewer columns keep
+// the default calendar.
+absl::StatusOr<std::map<std::string, std::string>> LoadDepartmentCalendars(const std::string& path);
+
+// Which calendar applies: the one named, else the department's, else the default, else 24×7.
+// Always has "24x7", so For() always returns a calendar.
+class CalendarSet {
+ public:
+  CalendarSet(std::map<std::string, WorkCalendar> calendars, std::string default_calendar,
+              std::map<std::string, std::string> department_calendar);
+  const WorkCalendar& For(const std::string& dept, const std::string& name = "") const;
+
+ private:
+  std::map<std::string, WorkCalendar> calendars_;
+  std::string default_;
+  std::map<std::string, std::string> department_;
+};
+
+}  // namespace hotline
