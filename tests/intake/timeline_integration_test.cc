@@ -253,6 +253,25 @@ TEST_CASE("the citizen tracks every step: dispatched, accepted, extended, replie
                  absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", deadline, absl::FixedTimeZone(8 * 3600)) +
                  "\"") != std::string::npos);
   CHECK(one.find("\"updated_datetime\":null") == std::string::npos);
+  // hotlinectl track prints the steps, one a line, in order.
+  std::string out =
+      Run(std::string(HOTLINECTL_BIN) + " --plaintext --addr " + S().intake.grpc_addr() +
+              " track " + sub.ticket().ticket_number() + " " + sub.verification_code(),
+          &rc);
+  INFO(out);
+  CHECK(rc == 0);
+  CHECK(out.find("status     closed") != std::string::npos);
+  CHECK(out.find("department d-urban  市住房和城乡建设局") != std::string::npos);
+  CHECK(out.find("expected   ") != std::string::npos);
+  auto at = [&](const std::string& s) { return out.find(s); };
+  CHECK(at("received") < at("dispatched"));
+  CHECK(at("dispatched") < at("accepted"));
+  CHECK(at("accepted") < at("extended"));
+  CHECK(at("extended") < at("replied"));
+  CHECK(at("replied") < at("closed   "));
+  CHECK(at("closed   ") < at("surveyed"));
+  CHECK(at("surveyed") != std::string::npos);
+
   std::string closed = Run("curl -s 'http://127.0.0.1:" + std::to_string(S().open311_port) +
                                "/open311/v2/requests.json?status=closed'",
                            &rc);
