@@ -29,6 +29,23 @@ bool Open(const TicketRecord& r) {
 
 }  // namespace
 
+v1::Ticket IntakeCore::View(const TicketRecord& rec) {
+  const std::string& original_id = rec.ticket.merged_into_ticket_id();
+  if (rec.ticket.state() != v1::TICKET_STATE_MERGED || original_id.empty()) {
+    return timeline_.View(rec.ticket, rec.progress);
+  }
+  auto original = store_->Get(original_id);
+  if (!original.ok() || !original->has_value()) {
+    // The report itself is still worth showing; only the original's steps are missing.
+    LogWarn("merged ticket's original not readable",
+            {{"ticket_id", rec.ticket.ticket_id()},
+             {"original", original_id},
+             {"error", original.ok() ? "missing" : std::string(original.status().message())}});
+    return timeline_.View(rec.ticket, rec.progress);
+  }
+  return timeline_.View(rec.ticket, (*original)->progress);
+}
+
 absl::StatusOr<v1::SubmitRequestResponse> IntakeCore::Replay(const std::string& ticket_id) {
   auto rec = store_->Get(ticket_id);
   if (!rec.ok()) return rec.status();

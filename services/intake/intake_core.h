@@ -80,10 +80,9 @@ class IntakeCore {
   absl::StatusOr<TicketRecord> LoadForCitizen(const std::string& id, const std::string& code,
                                               const std::string& caller);
   absl::StatusOr<v1::SubmitRequestResponse> Replay(const std::string& ticket_id);
-  // What callers see: the stored ticket joined with its progress.
-  v1::Ticket View(const TicketRecord& rec) const {
-    return timeline_.View(rec.ticket, rec.progress);
-  }
+  // What callers see: the stored ticket joined with its progress. A report merged into another
+  // ticket follows the original's progress: dispatch and survey only speak of the original.
+  v1::Ticket View(const TicketRecord& rec);
 
   TicketStore* store_;
   const KnowledgeBase* kb_;

@@ -69,9 +69,10 @@ const ServiceDef* ServiceByCode(const std::string& code) {
 }
 
 // `t` is IntakeCore's view: its state is dispatch's once dispatch has spoken.
+// A merged report is closed when its original is.
 bool Closed(const v1::Ticket& t) {
   return t.state() == v1::TICKET_STATE_DIRECT_ANSWERED || t.state() == v1::TICKET_STATE_WITHDRAWN ||
-         t.state() == v1::TICKET_STATE_CLOSED;
+         t.state() == v1::TICKET_STATE_CLOSED || t.status() == v1::CITIZEN_STATUS_CLOSED;
 }
 
 // The latest public note of the timeline: the department's reply while it stands (a reopen
@@ -147,7 +148,8 @@ std::string Param(const std::string& data, const char* name) {
 std::string Open311RequestJson(const v1::Ticket& t, bool full) {
   const ServiceDef* svc = ServiceFor(t.type());
   std::string notes;
-  if (t.state() == v1::TICKET_STATE_MERGED)
+  // A merged report shows the original's progress once there is some.
+  if (t.state() == v1::TICKET_STATE_MERGED && t.status() == v1::CITIZEN_STATUS_MERGED)
     notes = "Merged with an earlier report of the same problem";
   if (t.state() == v1::TICKET_STATE_DIRECT_ANSWERED)
     notes = "Answered from the knowledge base (" + t.knowledge_code() + ")";

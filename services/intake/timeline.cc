@@ -298,6 +298,10 @@ v1::Ticket TimelineRules::View(const v1::Ticket& stored, const v1::Ticket& progr
     t.set_state(progress.state());
   }
   t.set_status(StatusOf(t.state()));
+  // A merged report is told where the original stands (its state stays MERGED: intake's fact).
+  if (stored.state() == v1::TICKET_STATE_MERGED && progress.status() != 0) {
+    t.set_status(progress.status());
+  }
   t.set_department_id(progress.department_id());
   t.set_department_name(DepartmentName(progress.department_id()));
   if (progress.has_expected_at()) *t.mutable_expected_at() = progress.expected_at();

@@ -37,7 +37,8 @@ class TimelineRules {
 
   // What a citizen or an operator is shown: `stored` (intake's record) with its progress, the
   // intake steps (received, supplements, withdrawal) and the projected ones in time order,
-  // each with its text and department name.
+  // each with its text and department name. For a MERGED report `progress` is the original's:
+  // the status then follows the original's.
   v1::Ticket View(const v1::Ticket& stored, const v1::Ticket& progress) const;
 
   // FAILED_PRECONDITION naming the state once a department replied or the ticket is closed

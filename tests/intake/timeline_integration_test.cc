@@ -329,3 +329,29 @@ TEST_CASE("a withdrawn ticket keeps its withdrawal on the timeline") {
                                                   v1::TIMELINE_KIND_WITHDRAWN});
   CHECK(t.state() == v1::TICKET_STATE_WITHDRAWN);
 }
+
+TEST_CASE("a citizen whose report was merged sees the original's timeline") {
+  auto original =
+      Submit("tl-merge-1", "光明路66号小区门口污水横流，臭气熏天，多日无人处理", "13811110004");
+  DispatchFeed feed{original.ticket().ticket_id()};
+  Publish(feed.Dispatched("d-cityops"));
+  Publish(feed.Replied("d-cityops", "已疏通管道"));
+  TrackUntil(original,
+             [](const v1::Ticket& t) { return t.status() == v1::CITIZEN_STATUS_REPLIED; });
+
+  v1::SubmitRequestRequest r;
+  r.set_channel(v1::CHANNEL_WECHAT);
+  r.set_text("光明路66号小区门口污水横流，臭气熏天，多日没人处理");
+  r.set_idempotency_key("tl-merge-2");
+  r.mutable_contact()->set_phone("13811110004");
+  v1::SubmitRequestResponse dup;
+  REQUIRE(S().stub->SubmitRequest(Ctx().get(), r, &dup).ok());
+  REQUIRE(dup.outcome() == v1::SUBMIT_OUTCOME_MERGED);
+  v1::Ticket t = Track(dup);
+  CHECK(t.state() == v1::TICKET_STATE_MERGED);
+  CHECK(t.status() == v1::CITIZEN_STATUS_REPLIED);
+  CHECK(t.department_id() == "d-cityops");
+  std::vector<v1::TimelineKind> kinds = Kinds(t);
+  CHECK(std::count(kinds.begin(), kinds.end(), v1::TIMELINE_KIND_REPLIED) == 1);
+  CHECK(std::count(kinds.begin(), kinds.end(), v1::TIMELINE_KIND_MERGED) == 1);
+}

@@ -233,3 +233,26 @@ TEST_CASE("timeline: withdrawal and supplements after a reply or a close are ref
   CHECK(absl::IsFailedPrecondition(TimelineRules::MayWithdraw(closed)));
   CHECK_FALSE(TimelineRules::IsOpen(closed));
 }
+
+TEST_CASE("timeline: a merged report follows the original's progress") {
+  TimelineRules rules;
+  v1::Ticket merged = Stored();
+  merged.set_state(v1::TICKET_STATE_MERGED);
+  merged.set_merged_into_ticket_id("t-0");
+  *merged.mutable_created_at() = ToTimestamp(kT0 + absl::Seconds(150));
+  v1::Ticket view = rules.View(merged, v1::Ticket());
+  CHECK(view.status() == v1::CITIZEN_STATUS_MERGED);
+  CHECK(Kinds(view) ==
+        std::vector<v1::TimelineKind>{v1::TIMELINE_KIND_RECEIVED, v1::TIMELINE_KIND_MERGED});
+
+  v1::Ticket original;  // the original's progress
+  REQUIRE(TimelineRules::Apply(Dispatched(1, "d-urban"), &original));
+  REQUIRE(TimelineRules::Apply(Replied(4, "fixed"), &original));
+  view = rules.View(merged, original);
+  CHECK(view.state() == v1::TICKET_STATE_MERGED);
+  CHECK(view.status() == v1::CITIZEN_STATUS_REPLIED);
+  CHECK(view.department_id() == "d-urban");
+  CHECK(Kinds(view) ==
+        std::vector<v1::TimelineKind>{v1::TIMELINE_KIND_DISPATCHED, v1::TIMELINE_KIND_RECEIVED,
+                                      v1::TIMELINE_KIND_MERGED, v1::TIMELINE_KIND_REPLIED});
+}
