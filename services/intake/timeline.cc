@@ -10,6 +10,9 @@ namespace {
 
 using google::protobuf::Timestamp;
 
+// The stored text of a REASSIGNING entry after a department sent the ticket back.
+constexpr char kReturned[] = "returned";
+
 bool Before(const Timestamp& a, const Timestamp& b) {
   return a.seconds() != b.seconds() ? a.seconds() < b.seconds() : a.nanos() < b.nanos();
 }
@@ -131,8 +134,10 @@ bool TimelineRules::Apply(const v1::EventEnvelope& e, v1::Ticket* p) {
       state = v1::TICKET_STATE_PENDING_TRIAGE;
       break;
     case v1::EventEnvelope::kTicketReturned:
-      // The department's reason ("not ours") is for the dispatchers, not the citizen.
+      // The department's reason ("not ours") is for the dispatchers, not the citizen; the text
+      // only tells Describe that a department had it.
       entry.set_kind(v1::TIMELINE_KIND_REASSIGNING);
+      entry.set_text(kReturned);
       state = v1::TICKET_STATE_RETURNED;
       break;
     case v1::EventEnvelope::kTicketAccepted:
@@ -226,7 +231,8 @@ std::string TimelineRules::Describe(const v1::TimelineEntry& e, const v1::Ticket
     case v1::TIMELINE_KIND_DISPATCHED:
       return "Dispatched to " + dept;
     case v1::TIMELINE_KIND_REASSIGNING:
-      return "Being re-assigned to the responsible department";
+      return e.text() == kReturned ? "Being re-assigned to the responsible department"
+                                   : "A dispatcher is choosing the responsible department";
     case v1::TIMELINE_KIND_ACCEPTED:
       return "Accepted by " + dept;
     case v1::TIMELINE_KIND_EXTENDED:

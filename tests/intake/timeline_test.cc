@@ -123,6 +123,13 @@ TEST_CASE("timeline: own events, untold events and replays change nothing") {
   CHECK_FALSE(TimelineRules::Apply(d, &p));  // the same event again
   CHECK(p.timeline_size() == 1);
   CHECK(TimelineRules::TicketId(d) == "t-1");
+
+  auto triaged = Event("dispatch", 2);
+  triaged.mutable_ticket_triaged()->set_ticket_id("t-1");
+  REQUIRE(TimelineRules::Apply(triaged, &p));
+  CHECK(p.status() == v1::CITIZEN_STATUS_ASSIGNING);
+  CHECK(TimelineRules().View(Stored(), p).timeline(2).text() ==
+        "A dispatcher is choosing the responsible department");
 }
 
 TEST_CASE("timeline: returned and triaged read as re-assignment; a reopen clears the deadline") {
@@ -152,6 +159,7 @@ TEST_CASE("timeline: returned and triaged read as re-assignment; a reopen clears
   // The department's internal reason is not shown to the citizen.
   CHECK(view.timeline(2).kind() == v1::TIMELINE_KIND_REASSIGNING);
   CHECK(view.timeline(2).text().find("internal") == std::string::npos);
+  CHECK(view.timeline(2).text() == "Being re-assigned to the responsible department");
   CHECK(view.timeline(3).text() == "Dispatched to department d-cityops");  // no directory
   CHECK(view.timeline(6).text() ==
         "Reopened: sent back to department d-cityops to handle again (citizen: not resolved)");
