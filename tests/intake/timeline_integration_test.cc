@@ -8,8 +8,11 @@
 #include "hotline/v1/intake.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/kafka_producer.h"
+#include "services/common/outbox.h"
 #include "services/common/redis_client.h"
 #include "services/common/time_proto.h"
+#include "services/intake/redis_ticket_store.h"
+#include "services/intake/timeline.h"
 #include "tests/support/service_process.h"
 
 using namespace hotline;
@@ -354,4 +357,58 @@ TEST_CASE("a citizen whose report was merged sees the original's timeline") {
   std::vector<v1::TimelineKind> kinds = Kinds(t);
   CHECK(std::count(kinds.begin(), kinds.end(), v1::TIMELINE_KIND_REPLIED) == 1);
   CHECK(std::count(kinds.begin(), kinds.end(), v1::TIMELINE_KIND_MERGED) == 1);
+}
+
+// The store against the real redis-server (its own database, apart from the running intake's).
+TEST_CASE("a withdrawal read before a reply cannot commit after it; events apply once") {
+  RedisClient redis{RedisEndpoint{"127.0.0.1", S().redis.port(), 1, ""}};
+  Outbox outbox(&redis, "intake:outbox");
+  IdempotentApplier applier(&redis, "intake");
+  intake::RedisTicketStore store(&redis, &outbox, &applier);
+  intake::TicketRecord rec;
+  rec.ticket.set_ticket_id(NewUuid());
+  rec.ticket.set_ticket_number("GZ-20261125-900001");
+  rec.ticket.set_state(v1::TICKET_STATE_CREATED);
+  *rec.ticket.mutable_created_at() = ToTimestamp(absl::Now());
+  rec.version = 1;
+  REQUIRE(store.Create(rec, "tl-store-1", {}, {}).ok());
+
+  auto read = store.Get(rec.ticket.ticket_id());
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  intake::TicketRecord before_reply = **read;
+  CHECK(before_reply.progress.timeline_size() == 0);
+
+  DispatchFeed feed{rec.ticket.ticket_id()};
+  auto replied = feed.Replied("d-urban", "done");
+  auto apply = [&](const v1::EventEnvelope& e, const std::string& id) {
+    return store.ApplyProgress(e, id,
+                               [&](v1::Ticket* p) { return intake::TimelineRules::Apply(e, p); });
+  };
+  auto r = apply(replied, rec.ticket.ticket_id());
+  REQUIRE(r.ok());
+  CHECK(*r == intake::TicketStore::ProgressOutcome::kApplied);
+  r = apply(replied, rec.ticket.ticket_id());
+  REQUIRE(r.ok());
+  CHECK(*r == intake::TicketStore::ProgressOutcome::kDuplicate);
+  auto stranger = DispatchFeed{NewUuid()}.Dispatched("d-urban");
+  r = apply(stranger, stranger.key());
+  REQUIRE(r.ok());
+  CHECK(*r == intake::TicketStore::ProgressOutcome::kUnknownTicket);
+
+  // The withdrawal checked "not replied" on what it read; the reply came in between.
+  intake::TicketRecord withdrawn = before_reply;
+  withdrawn.ticket.set_state(v1::TICKET_STATE_WITHDRAWN);
+  withdrawn.version = 2;
+  CHECK(absl::IsAborted(store.Update(withdrawn, 1, {})));
+  read = store.Get(rec.ticket.ticket_id());
+  REQUIRE(read.ok());
+  CHECK((**read).ticket.state() == v1::TICKET_STATE_CREATED);
+  REQUIRE((**read).progress.timeline_size() == 1);
+  CHECK((**read).progress.status() == v1::CITIZEN_STATUS_REPLIED);
+  // Read again, the rules see the reply (IntakeCore::Withdraw refuses) and a change that
+  // respects them commits.
+  intake::TicketRecord supplemented = **read;
+  supplemented.version = 2;
+  CHECK(store.Update(supplemented, 1, {}).ok());
 }

@@ -2,9 +2,12 @@
 #include "services/intake/timeline.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "services/common/events.h"
 #include "services/common/time_proto.h"
+#include "services/intake/intake_config.h"
+#include "tests/support/processes.h"
 
 using namespace hotline;
 using namespace hotline::intake;
@@ -263,4 +266,22 @@ TEST_CASE("timeline: a merged report follows the original's progress") {
   CHECK(Kinds(view) ==
         std::vector<v1::TimelineKind>{v1::TIMELINE_KIND_DISPATCHED, v1::TIMELINE_KIND_RECEIVED,
                                       v1::TIMELINE_KIND_MERGED, v1::TIMELINE_KIND_REPLIED});
+}
+
+TEST_CASE("INTAKE_DEPARTMENTS: the city's directory names departments; bad files are named") {
+  auto names = LoadDepartmentNames(HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv");
+  REQUIRE(names.ok());
+  CHECK(names->at("d-urban").rfind("市住房和城乡建设局", 0) == 0);
+  CHECK(names->count("#") == 0);  // comments are skipped
+
+  auto missing = LoadDepartmentNames("/nonexistent/departments.tsv");
+  CHECK(absl::IsInvalidArgument(missing.status()));
+  CHECK(missing.status().message().rfind("INTAKE_DEPARTMENTS: cannot read", 0) == 0);
+
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/bad.tsv";
+  std::ofstream(path) << "# id\tname\nd-a\tA\nd-b-without-name\n";
+  auto bad = LoadDepartmentNames(path);
+  CHECK(absl::IsInvalidArgument(bad.status()));
+  CHECK_THAT(std::string(bad.status().message()), Catch::Contains("bad.tsv:3: want id<TAB>name"));
 }
