@@ -322,13 +322,11 @@ absl::Status TimelineRules::MayWithdraw(const v1::Ticket& view) {
         absl::StrCat("ticket is ", v1::TicketState_Name(view.state()),
                      (replied ? ": the department has replied" : ""), "; it cannot be withdrawn"));
   }
-  switch (view.state()) {
-    case v1::TICKET_STATE_DIRECT_ANSWERED:
-      return absl::FailedPreconditionError(absl::StrCat(
-          "ticket is ", v1::TicketState_Name(view.state()), " and cannot be withdrawn"));
-    default:
-      return absl::OkStatus();
+  if (view.state() == v1::TICKET_STATE_DIRECT_ANSWERED) {
+    return absl::FailedPreconditionError(
+        "ticket is TICKET_STATE_DIRECT_ANSWERED and cannot be withdrawn");
   }
+  return absl::OkStatus();
 }
 
 absl::Status TimelineRules::MaySupplement(const v1::Ticket& view) {
