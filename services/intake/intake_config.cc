@@ -1,7 +1,10 @@
 #include "services/intake/intake_config.h"
 
+#include <fstream>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace hotline::intake {
 
@@ -68,7 +71,34 @@ absl::StatusOr<IntakeConfig> LoadIntakeConfig(const EnvReader& env) {
   auto lockout = env.Int("INTAKE_VERIFY_LOCKOUT_SECONDS", 900, 1, 7 * 86400);
   if (!lockout.ok()) return lockout.status();
   c.verification.lockout = absl::Seconds(*lockout);
+  auto deps = env.StringOrEmpty("INTAKE_DEPARTMENTS", "");
+  if (!deps.ok()) return deps.status();
+  c.departments_path = *deps;
+  if (!c.departments_path.empty()) {
+    auto names = LoadDepartmentNames(c.departments_path);
+    if (!names.ok()) return names.status();
+    c.core.department_names = *std::move(names);
+  }
   return c;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> LoadDepartmentNames(
+    const std::string& path, const std::string& variable) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(variable, ": cannot read '", path, "'"));
+  std::map<std::string, std::string> names;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cols = absl::StrSplit(line, '\t');
+    if (cols.size() < 2 || cols[0].empty() || cols[1].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(variable, ": ", path, ":", n, ": want id<TAB>name"));
+    }
+    names[cols[0]] = cols[1];
+  }
+  return names;
 }
 
 }  // namespace hotline::intake

@@ -20,16 +20,38 @@ constexpr size_t kDuplicateCandidates = 50;
 constexpr size_t kMaxTicketRefBytes = 64;  // ticket ids are UUIDs, numbers ~20 bytes
 constexpr int kMaxPageSize = 100;
 
-bool Open(v1::TicketState s) { return s == v1::TICKET_STATE_CREATED; }
+// Still being handled: a new report of the same problem is merged into it. A ticket dispatch
+// closed is not (the problem came back: a new ticket).
+bool Open(const TicketRecord& r) {
+  return r.ticket.state() == v1::TICKET_STATE_CREATED &&
+         r.progress.state() != v1::TICKET_STATE_CLOSED;
+}
 
 }  // namespace
+
+v1::Ticket IntakeCore::View(const TicketRecord& rec) {
+  const std::string& original_id = rec.ticket.merged_into_ticket_id();
+  if (rec.ticket.state() != v1::TICKET_STATE_MERGED || original_id.empty()) {
+    return timeline_.View(rec.ticket, rec.progress);
+  }
+  auto original = store_->Get(original_id);
+  if (!original.ok() || !original->has_value()) {
+    // The report itself is still worth showing; only the original's steps are missing.
+    LogWarn("merged ticket's original not readable",
+            {{"ticket_id", rec.ticket.ticket_id()},
+             {"original", original_id},
+             {"error", original.ok() ? "missing" : std::string(original.status().message())}});
+    return timeline_.View(rec.ticket, rec.progress);
+  }
+  return timeline_.View(rec.ticket, (*original)->progress);
+}
 
 absl::StatusOr<v1::SubmitRequestResponse> IntakeCore::Replay(const std::string& ticket_id) {
   auto rec = store_->Get(ticket_id);
   if (!rec.ok()) return rec.status();
   if (!rec->has_value()) return absl::InternalError("idempotency key points at a missing ticket");
   v1::SubmitRequestResponse resp;
-  *resp.mutable_ticket() = (*rec)->ticket;
+  *resp.mutable_ticket() = View(**rec);
   resp.set_verification_code((*rec)->verification_code);
   resp.set_replayed(true);
   switch ((*rec)->ticket.state()) {
@@ -108,7 +130,7 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
     recent = std::move(*r);
     double best = 0;
     for (const auto& cand : recent) {
-      if (!Open(cand.ticket.state())) continue;
+      if (!Open(cand)) continue;
       double sim = BigramJaccard(rec.normalized_text, cand.normalized_text);
       if (sim >= opts_.duplicate_similarity && sim > best) {
         best = sim;
@@ -182,7 +204,7 @@ absl::StatusOr<SubmitResult> IntakeCore::Submit(const v1::SubmitRequestRequest& 
     if (!replay.ok()) return replay.status();
     return SubmitResult{*std::move(replay), ""};
   }
-  *resp.mutable_ticket() = t;
+  *resp.mutable_ticket() = View(rec);
   resp.set_verification_code(rec.verification_code);
   return result;
 }
@@ -192,7 +214,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Get(const std::string& id_or_number) {
   auto rec = store_->Get(id_or_number);
   if (!rec.ok()) return rec.status();
   if (!rec->has_value()) return absl::NotFoundError(absl::StrCat("no ticket ", id_or_number));
-  return (*rec)->ticket;
+  return View(**rec);
 }
 
 absl::StatusOr<TicketRecord> IntakeCore::LoadForCitizen(const std::string& id,
@@ -226,7 +248,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Track(const std::string& number, const st
                                              const std::string& caller) {
   auto rec = LoadForCitizen(number, code, caller);
   if (!rec.ok()) return rec.status();
-  return rec->ticket;
+  return View(*rec);
 }
 
 absl::StatusOr<v1::ListCitizenTicketsResponse> IntakeCore::ListByPhone(
@@ -240,7 +262,7 @@ absl::StatusOr<v1::ListCitizenTicketsResponse> IntakeCore::ListByPhone(
       store_->ListByCitizen(CitizenId(opts_.pseudonym_key, *canonical), p->offset, size + 1);
   if (!recs.ok()) return recs.status();
   v1::ListCitizenTicketsResponse out;
-  for (size_t i = 0; i < recs->size() && i < size; ++i) *out.add_tickets() = (*recs)[i].ticket;
+  for (size_t i = 0; i < recs->size() && i < size; ++i) *out.add_tickets() = View((*recs)[i]);
   if (recs->size() > size) out.mutable_page()->set_next_page_token(NextPageToken(*p));
   return out;
 }
@@ -255,13 +277,12 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
     auto rec = LoadForCitizen(req.ticket_id(), req.verification_code(), caller);
     if (!rec.ok()) return rec.status();
     for (const auto& k : rec->supplement_keys) {
-      if (k == req.idempotency_key()) return rec->ticket;  // a retry: already added
+      if (k == req.idempotency_key()) return View(*rec);  // a retry: already added
     }
-    if (!Open(rec->ticket.state())) {
-      return absl::FailedPreconditionError(absl::StrCat("ticket is ",
-                                                        v1::TicketState_Name(rec->ticket.state()),
-                                                        "; only open tickets take supplements"));
-    }
+    // Checked on what the citizen sees: a ticket dispatch closed takes no more information.
+    // (Forwarding a supplement to the responsible department is dispatch's part: it consumes
+    // TicketSupplemented.)
+    if (auto s = TimelineRules::MaySupplement(View(*rec)); !s.ok()) return s;
     int64_t expected = rec->version;
     auto* s = rec->ticket.add_supplements();
     s->set_text(req.text());
@@ -272,7 +293,7 @@ absl::StatusOr<v1::Ticket> IntakeCore::Supplement(const v1::AddSupplementRequest
     ev.mutable_ticket_supplemented()->set_ticket_id(rec->ticket.ticket_id());
     ev.mutable_ticket_supplemented()->set_text(RedactPersonalData(req.text()));
     auto st = store_->Update(*rec, expected, {ev});
-    if (st.ok()) return rec->ticket;
+    if (st.ok()) return View(*rec);
     if (!absl::IsAborted(st)) return st;
   }
   return absl::AbortedError("ticket kept changing; retry");
@@ -286,19 +307,26 @@ absl::StatusOr<v1::Ticket> IntakeCore::Withdraw(const v1::WithdrawTicketRequest&
     auto rec = LoadForCitizen(req.ticket_id(), req.verification_code(), caller);
     if (!rec.ok()) return rec.status();
     auto state = rec->ticket.state();
-    if (state == v1::TICKET_STATE_WITHDRAWN) return rec->ticket;  // a retry
+    if (state == v1::TICKET_STATE_WITHDRAWN) return View(*rec);  // a retry
     if (state != v1::TICKET_STATE_CREATED && state != v1::TICKET_STATE_MERGED) {
       return absl::FailedPreconditionError(
           absl::StrCat("ticket is ", v1::TicketState_Name(state), " and cannot be withdrawn"));
     }
+    // Once the department replied (or dispatch closed it) there is nothing left to withdraw;
+    // Update refuses if a reply arrives between this check and the write.
+    if (auto s = TimelineRules::MayWithdraw(View(*rec)); !s.ok()) return s;
     int64_t expected = rec->version;
     rec->ticket.set_state(v1::TICKET_STATE_WITHDRAWN);
+    // intake's own step: the only timeline entry kept in the record itself.
+    auto* step = rec->ticket.add_timeline();
+    step->set_kind(v1::TIMELINE_KIND_WITHDRAWN);
+    *step->mutable_at() = ToTimestamp(now_());
     rec->version++;
     auto ev = NewEnvelope("intake", rec->ticket.ticket_id(), rec->version, traceparent);
     ev.mutable_ticket_withdrawn()->set_ticket_id(rec->ticket.ticket_id());
     ev.mutable_ticket_withdrawn()->set_reason(RedactPersonalData(req.reason()));
     auto st = store_->Update(*rec, expected, {ev});
-    if (st.ok()) return rec->ticket;
+    if (st.ok()) return View(*rec);
     if (!absl::IsAborted(st)) return st;
   }
   return absl::AbortedError("ticket kept changing; retry");
@@ -309,8 +337,23 @@ absl::StatusOr<std::vector<v1::Ticket>> IntakeCore::ListCreated(absl::Time from,
   auto recs = store_->ListCreated(from, to, limit);
   if (!recs.ok()) return recs.status();
   std::vector<v1::Ticket> out;
-  for (auto& r : *recs) out.push_back(std::move(r.ticket));
+  for (const auto& r : *recs) out.push_back(View(r));
   return out;
+}
+
+absl::Status IntakeCore::HandleEvent(const v1::EventEnvelope& e) {
+  if (!TimelineRules::Projects(e)) return absl::OkStatus();
+  const std::string id = TimelineRules::TicketId(e);
+  if (id.empty()) return absl::InvalidArgumentError("event names no ticket");
+  auto r = store_->ApplyProgress(
+      e, id, [&e](v1::Ticket* progress) { return TimelineRules::Apply(e, progress); });
+  if (!r.ok()) return r.status();
+  if (*r == TicketStore::ProgressOutcome::kUnknownTicket) {
+    // Another city's ticket on a shared topic, or one whose record is gone: nothing to show.
+    LogDebug("event for a ticket intake does not know",
+             {{"ticket_id", id}, {"event_id", e.event_id()}});
+  }
+  return absl::OkStatus();
 }
 
 std::vector<KnowledgeBase::Match> IntakeCore::SearchKnowledge(const std::string& query,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -8,6 +9,7 @@
 #include "hotline/v1/intake.pb.h"
 #include "services/intake/knowledge_base.h"
 #include "services/intake/ticket_store.h"
+#include "services/intake/timeline.h"
 #include "services/intake/verification_throttle.h"
 
 namespace hotline::intake {
@@ -19,6 +21,9 @@ struct IntakeOptions {
   absl::Duration duplicate_window = absl::Hours(72);
   double duplicate_similarity = 0.6;    // bigram Jaccard to call two texts the same problem
   double direct_answer_coverage = 0.6;  // knowledge base coverage to answer at once
+  // Department id → name (INTAKE_DEPARTMENTS, the city's directory) for the timeline; empty
+  // shows ids.
+  std::map<std::string, std::string> department_names;
 };
 
 // What happened to a submission, for the caller and for metrics.
@@ -34,7 +39,12 @@ class IntakeCore {
   // `throttle` guards every use of a verification code (Track, Supplement, Withdraw).
   IntakeCore(TicketStore* store, const KnowledgeBase* kb, VerificationThrottle* throttle,
              IntakeOptions opts, std::function<absl::Time()> now = absl::Now)
-      : store_(store), kb_(kb), throttle_(throttle), opts_(std::move(opts)), now_(std::move(now)) {}
+      : store_(store),
+        kb_(kb),
+        throttle_(throttle),
+        opts_(std::move(opts)),
+        now_(std::move(now)),
+        timeline_(opts_.department_names, opts_.zone) {}
 
   // `attempt` counts re-checks after a concurrent report at the same citizen or place.
   absl::StatusOr<SubmitResult> Submit(const v1::SubmitRequestRequest& req,
@@ -59,18 +69,27 @@ class IntakeCore {
   absl::StatusOr<std::vector<v1::Ticket>> ListCreated(absl::Time from, absl::Time to, size_t limit);
   std::vector<KnowledgeBase::Match> SearchKnowledge(const std::string& query, size_t limit) const;
 
+  // The event consumer's handler (hotline.tickets.v1, hotline.surveys.v1): projects dispatch's
+  // and survey's events onto the ticket's timeline, once per event; skips intake's own events,
+  // the ones the citizen is not told, and tickets intake does not know.
+  absl::Status HandleEvent(const v1::EventEnvelope& e);
+
   const IntakeOptions& options() const { return opts_; }
 
  private:
   absl::StatusOr<TicketRecord> LoadForCitizen(const std::string& id, const std::string& code,
                                               const std::string& caller);
   absl::StatusOr<v1::SubmitRequestResponse> Replay(const std::string& ticket_id);
+  // What callers see: the stored ticket joined with its progress. A report merged into another
+  // ticket follows the original's progress: dispatch and survey only speak of the original.
+  v1::Ticket View(const TicketRecord& rec);
 
   TicketStore* store_;
   const KnowledgeBase* kb_;
   VerificationThrottle* throttle_;
   IntakeOptions opts_;
   std::function<absl::Time()> now_;
+  TimelineRules timeline_;
 };
 
 }  // namespace hotline::intake

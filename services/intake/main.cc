@@ -1,5 +1,6 @@
 #include <memory>
 
+#include "services/common/events.h"
 #include "services/common/log.h"
 #include "services/common/service_runner.h"
 #include "services/intake/intake_config.h"
@@ -29,6 +30,8 @@ int main() {
   using namespace hotline::intake;
   hotline::ServiceSpec spec;
   spec.name = "intake";
+  // dispatch's and survey's events feed the citizen-facing timeline (TimelineRules).
+  spec.consumes = {hotline::kTicketsTopic, hotline::kSurveysTopic};
   spec.setup = [](hotline::ServiceContext& ctx) -> absl::Status {
     Intake& intake = *ctx.Own(std::make_unique<Intake>());
     auto config = LoadIntakeConfig(hotline::EnvReader());
@@ -46,7 +49,7 @@ int main() {
     intake.kb = std::move(*kb);
     hotline::LogInfo("knowledge base loaded", {{"entries", std::to_string(intake.kb->size())},
                                                {"path", intake.config.knowledge_base_path}});
-    intake.store = std::make_unique<RedisTicketStore>(ctx.redis, ctx.outbox);
+    intake.store = std::make_unique<RedisTicketStore>(ctx.redis, ctx.outbox, ctx.applier);
     intake.metrics = std::make_unique<IntakeMetrics>(ctx.metrics->registry());
     intake.attempts = std::make_unique<RedisAttemptStore>(ctx.redis);
     intake.throttle = std::make_unique<VerificationThrottle>(
@@ -54,6 +57,10 @@ int main() {
         [m = intake.metrics.get()](const Lockout& l) { m->CountLockout(l.scope); });
     intake.core = std::make_unique<IntakeCore>(intake.store.get(), intake.kb.get(),
                                                intake.throttle.get(), intake.config.core);
+    IntakeCore* core = intake.core.get();
+    ctx.handler = [core](const hotline::v1::EventEnvelope& e, const hotline::MessageMeta&) {
+      return core->HandleEvent(e);
+    };
     ctx.grpc_services.push_back(
         std::make_unique<IntakeServiceImpl>(intake.core.get(), intake.metrics.get(), ctx.rpc));
     if (!intake.config.open311_addr.empty()) {

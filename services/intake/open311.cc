@@ -68,8 +68,38 @@ const ServiceDef* ServiceByCode(const std::string& code) {
   return nullptr;
 }
 
+// `t` is IntakeCore's view: its state is dispatch's once dispatch has spoken.
+// A merged report is closed when its original is.
 bool Closed(const v1::Ticket& t) {
-  return t.state() == v1::TICKET_STATE_DIRECT_ANSWERED || t.state() == v1::TICKET_STATE_WITHDRAWN;
+  return t.state() == v1::TICKET_STATE_DIRECT_ANSWERED || t.state() == v1::TICKET_STATE_WITHDRAWN ||
+         t.state() == v1::TICKET_STATE_CLOSED || t.status() == v1::CITIZEN_STATUS_CLOSED;
+}
+
+// The latest public note of the timeline: the department's reply while it stands (a reopen
+// supersedes it), else the latest step. Never the citizen's own words (supplements, survey
+// answers), and personal data masked in whatever the department wrote.
+std::string PublicNote(const v1::Ticket& t) {
+  const v1::TimelineEntry* latest = nullptr;
+  const v1::TimelineEntry* reply = nullptr;
+  for (const auto& e : t.timeline()) {
+    switch (e.kind()) {
+      case v1::TIMELINE_KIND_RECEIVED:
+      case v1::TIMELINE_KIND_SUPPLEMENTED:
+      case v1::TIMELINE_KIND_SURVEYED:
+        continue;
+      case v1::TIMELINE_KIND_REPLIED:
+        reply = &e;
+        break;
+      case v1::TIMELINE_KIND_REOPENED:
+        reply = nullptr;
+        break;
+      default:
+        break;
+    }
+    latest = &e;
+  }
+  const v1::TimelineEntry* note = reply ? reply : latest;
+  return note ? RedactPersonalData(note->text()) : "";
 }
 
 HttpResponse Json(int status, const json& body) { return HttpResponse{status, Dump(body)}; }
@@ -118,22 +148,25 @@ std::string Param(const std::string& data, const char* name) {
 std::string Open311RequestJson(const v1::Ticket& t, bool full) {
   const ServiceDef* svc = ServiceFor(t.type());
   std::string notes;
-  if (t.state() == v1::TICKET_STATE_MERGED)
+  // A merged report shows the original's progress once there is some.
+  if (t.state() == v1::TICKET_STATE_MERGED && t.status() == v1::CITIZEN_STATUS_MERGED)
     notes = "Merged with an earlier report of the same problem";
   if (t.state() == v1::TICKET_STATE_DIRECT_ANSWERED)
     notes = "Answered from the knowledge base (" + t.knowledge_code() + ")";
   if (t.state() == v1::TICKET_STATE_WITHDRAWN) notes = "Withdrawn by the requester";
+  if (notes.empty()) notes = PublicNote(t);
+  const std::string& agency = t.department_name().empty() ? t.department_id() : t.department_name();
   json j = {
       {"service_request_id", t.ticket_number()},
       {"status", Closed(t) ? "closed" : "open"},
       {"status_notes", notes.empty() ? json(nullptr) : json(notes)},
       {"service_name", svc ? json(svc->name) : json(nullptr)},
       {"service_code", svc ? json(svc->code) : json(nullptr)},
-      {"agency_responsible", nullptr},
+      {"agency_responsible", agency.empty() ? json(nullptr) : json(agency)},
       {"service_notice", nullptr},
       {"requested_datetime", Iso(t.created_at())},
-      {"updated_datetime", Iso(t.created_at())},
-      {"expected_datetime", nullptr},
+      {"updated_datetime", Iso(t.has_updated_at() ? t.updated_at() : t.created_at())},
+      {"expected_datetime", Iso(t.expected_at())},
       {"address_id", nullptr},
       {"zipcode", nullptr},
       {"media_url", nullptr},

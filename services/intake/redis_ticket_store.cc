@@ -18,6 +18,7 @@ std::string NumberKey(const std::string& n) { return "intake:n:" + n; }
 std::string IdemKey(const std::string& k) { return "intake:idem:" + k; }
 std::string CitizenKey(const std::string& c) { return "intake:c:" + c; }
 std::string PlaceIndexKey(const std::string& p) { return "intake:p:" + p; }
+std::string ProgressKey(const std::string& id) { return "intake:tl:" + id; }
 constexpr char kCreatedKey[] = "intake:created";
 
 std::string Millis(absl::Time t) { return std::to_string(absl::ToUnixMillis(t)); }
@@ -70,6 +71,14 @@ absl::StatusOr<TicketRecord> FromHash(const RedisReply& reply) {
   return r;
 }
 
+// The progress as GET returned it (nil: nothing heard yet).
+absl::Status ParseProgress(const RedisReply& reply, v1::Ticket* out) {
+  out->Clear();
+  if (reply.IsNil()) return absl::OkStatus();
+  if (!out->ParseFromString(reply.str)) return absl::DataLossError("intake progress is corrupt");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::optional<std::string>> RedisTicketStore::FindByIdempotencyKey(
@@ -88,11 +97,12 @@ absl::StatusOr<std::optional<TicketRecord>> RedisTicketStore::Get(const std::str
     if (r->IsNil()) return std::optional<TicketRecord>();
     id = r->str;
   }
-  auto r = redis_->Command({"HGETALL", TicketKey(id)});
+  auto r = redis_->Pipeline({{"HGETALL", TicketKey(id)}, {"GET", ProgressKey(id)}});
   if (!r.ok()) return r.status();
-  if (r->elements.empty()) return std::optional<TicketRecord>();
-  auto rec = FromHash(*r);
+  if ((*r)[0].elements.empty()) return std::optional<TicketRecord>();
+  auto rec = FromHash((*r)[0]);
   if (!rec.ok()) return rec.status();
+  if (auto s = ParseProgress((*r)[1], &rec->progress); !s.ok()) return s;
   return std::optional<TicketRecord>(std::move(*rec));
 }
 
@@ -106,15 +116,22 @@ absl::StatusOr<int64_t> RedisTicketStore::NextSequence(const std::string& local_
 absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::GetMany(
     const std::vector<std::string>& ids) {
   std::vector<RedisCommand> cmds;
-  for (const auto& id : ids) cmds.push_back({"HGETALL", TicketKey(id)});
+  for (const auto& id : ids) {
+    cmds.push_back({"HGETALL", TicketKey(id)});
+    cmds.push_back({"GET", ProgressKey(id)});
+  }
   std::vector<TicketRecord> out;
   if (cmds.empty()) return out;
   auto replies = redis_->Pipeline(cmds);
   if (!replies.ok()) return replies.status();
-  for (const auto& r : *replies) {
+  for (size_t i = 0; i + 1 < replies->size(); i += 2) {
+    const RedisReply& r = (*replies)[i];
     if (r.elements.empty()) continue;  // expired or never written
     auto rec = FromHash(r);
-    if (rec.ok()) out.push_back(std::move(*rec));
+    if (!rec.ok()) continue;
+    // A corrupt progress shows the ticket as intake knows it rather than hiding it.
+    if (!ParseProgress((*replies)[i + 1], &rec->progress).ok()) rec->progress.Clear();
+    out.push_back(std::move(*rec));
   }
   return out;
 }
@@ -213,13 +230,24 @@ absl::StatusOr<std::string> RedisTicketStore::Create(const TicketRecord& rec,
 absl::Status RedisTicketStore::Update(const TicketRecord& rec, int64_t expected_version,
                                       const std::vector<v1::EventEnvelope>& events) {
   std::string key = TicketKey(rec.ticket.ticket_id());
+  std::string progress_key = ProgressKey(rec.ticket.ticket_id());
   bool stale = false;
   auto result = redis_->WatchTransaction(
-      {key}, [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
+      {key, progress_key},
+      [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
         auto v = read({"HGET", key, "v"});
         if (!v.ok()) return v.status();
         int64_t stored = 0;
         if (v->IsNil() || !absl::SimpleAtoi(v->str, &stored) || stored != expected_version) {
+          stale = true;
+          return std::vector<RedisCommand>{};
+        }
+        // Every progress change adds a timeline entry, so the count tells whether it moved.
+        auto p = read({"GET", progress_key});
+        if (!p.ok()) return p.status();
+        v1::Ticket progress;
+        if (auto s = ParseProgress(*p, &progress); !s.ok()) return s;
+        if (progress.timeline_size() != rec.progress.timeline_size()) {
           stale = true;
           return std::vector<RedisCommand>{};
         }
@@ -256,6 +284,40 @@ absl::StatusOr<std::vector<TicketRecord>> RedisTicketStore::ListCreated(absl::Ti
   std::vector<std::string> ids;
   for (const auto& e : r->elements) ids.push_back(e.str);
   return GetMany(ids);
+}
+
+absl::StatusOr<TicketStore::ProgressOutcome> RedisTicketStore::ApplyProgress(
+    const v1::EventEnvelope& event, const std::string& ticket_id,
+    const std::function<bool(v1::Ticket*)>& change) {
+  if (applier_ == nullptr) return absl::FailedPreconditionError("store has no event applier");
+  const std::string key = TicketKey(ticket_id);
+  const std::string progress_key = ProgressKey(ticket_id);
+  ProgressOutcome outcome = ProgressOutcome::kApplied;
+  auto r = applier_->Apply(
+      event,
+      [&](const RedisClient::Reader& read) -> absl::StatusOr<std::vector<RedisCommand>> {
+        outcome = ProgressOutcome::kApplied;
+        auto exists = read({"EXISTS", key});
+        if (!exists.ok()) return exists.status();
+        if (exists->integer == 0) {
+          outcome = ProgressOutcome::kUnknownTicket;
+          return std::vector<RedisCommand>{};
+        }
+        auto p = read({"GET", progress_key});
+        if (!p.ok()) return p.status();
+        v1::Ticket progress;
+        if (auto s = ParseProgress(*p, &progress); !s.ok()) return s;
+        if (!change(&progress)) {
+          outcome = ProgressOutcome::kUnchanged;
+          return std::vector<RedisCommand>{};
+        }
+        return std::vector<RedisCommand>{{"SET", progress_key, progress.SerializeAsString()}};
+      },
+      {key, progress_key});
+  if (!r.ok()) return r.status();
+  if (*r == IdempotentApplier::Outcome::kDuplicate) return ProgressOutcome::kDuplicate;
+  if (*r == IdempotentApplier::Outcome::kStale) return ProgressOutcome::kStale;
+  return outcome;
 }
 
 }  // namespace hotline::intake

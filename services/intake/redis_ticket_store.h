@@ -1,5 +1,6 @@
 #pragma once
 
+#include "services/common/idempotent.h"
 #include "services/common/outbox.h"
 #include "services/common/redis_client.h"
 #include "services/intake/ticket_store.h"
@@ -15,9 +16,13 @@ namespace hotline::intake {
 //   intake:p:<place_key>     zset id by created ms (trimmed to the duplicate window)
 //   intake:created           zset id by created ms (Open311 queries)
 //   intake:seq:<yyyymmdd>    the day's counter, kept 3 days
+//   intake:tl:<id>           the ticket's progress (v1::Ticket, TimelineRules), from events
+//   intake:applied:<event>, intake:version:<source>:<id>   the IdempotentApplier's records
 class RedisTicketStore final : public TicketStore {
  public:
-  RedisTicketStore(RedisClient* redis, Outbox* outbox) : redis_(redis), outbox_(outbox) {}
+  // `applier` is needed only by ApplyProgress (the event consumer).
+  RedisTicketStore(RedisClient* redis, Outbox* outbox, IdempotentApplier* applier = nullptr)
+      : redis_(redis), outbox_(outbox), applier_(applier) {}
 
   absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(const std::string& key) override;
   absl::StatusOr<std::optional<TicketRecord>> Get(const std::string& id_or_number) override;
@@ -34,12 +39,16 @@ class RedisTicketStore final : public TicketStore {
                                                           size_t offset, size_t limit) override;
   absl::StatusOr<std::vector<TicketRecord>> ListCreated(absl::Time from, absl::Time to,
                                                         size_t limit) override;
+  absl::StatusOr<ProgressOutcome> ApplyProgress(
+      const v1::EventEnvelope& event, const std::string& ticket_id,
+      const std::function<bool(v1::Ticket*)>& change) override;
 
  private:
   absl::StatusOr<std::vector<TicketRecord>> GetMany(const std::vector<std::string>& ids);
 
   RedisClient* redis_;
   Outbox* outbox_;
+  IdempotentApplier* applier_;
 };
 
 }  // namespace hotline::intake

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct TicketRecord {
   std::string place_key;                     // identity.h PlaceKey, "" without an address
   std::vector<std::string> supplement_keys;  // idempotency keys of applied supplements
   int64_t version = 0;                       // the aggregate version of the last event
+  // What other services' events told about the ticket (timeline.h TimelineRules), kept apart
+  // from the record so the consumer never rewrites what citizens and call-takers change.
+  v1::Ticket progress;
 };
 
 // Where intake keeps tickets (DESIGN.md house style 2: an interface at the edge; RedisTicketStore
@@ -57,11 +61,20 @@ class TicketStore {
                                              const std::string& idempotency_key,
                                              const std::vector<v1::EventEnvelope>& events,
                                              const IndexSnapshot& seen) = 0;
-  // Replaces a ticket if its version is still `expected_version` (ABORTED otherwise).
+  // Replaces a ticket if its version is still `expected_version` and its progress has not moved
+  // since `rec` was read (ABORTED otherwise): a withdrawal checked against "not replied" must
+  // not commit after a reply arrived.
   virtual absl::Status Update(const TicketRecord& rec, int64_t expected_version,
                               const std::vector<v1::EventEnvelope>& events) = 0;
   virtual absl::StatusOr<std::vector<TicketRecord>> ListByCitizen(const std::string& citizen_id,
                                                                   size_t offset, size_t limit) = 0;
+  enum class ProgressOutcome { kApplied, kUnchanged, kUnknownTicket, kDuplicate, kStale };
+  // Applies another service's event to the ticket's progress, once: `change` edits the stored
+  // progress and returns whether it changed anything; the change and the record that `event`
+  // was applied are written together. kUnknownTicket when intake has no such ticket.
+  virtual absl::StatusOr<ProgressOutcome> ApplyProgress(
+      const v1::EventEnvelope& event, const std::string& ticket_id,
+      const std::function<bool(v1::Ticket*)>& change) = 0;
   // Tickets created in [from, to), oldest first (Open311 queries).
   virtual absl::StatusOr<std::vector<TicketRecord>> ListCreated(absl::Time from, absl::Time to,
                                                                 size_t limit) = 0;

@@ -29,6 +29,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "hotline/v1/intake.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/common/text.h"
@@ -146,6 +147,12 @@ std::string Json(const google::protobuf::Message& m) {
   return out;
 }
 
+// In the machine's local time (TZ), to the minute: what a person reading the timeline wants.
+std::string When(const google::protobuf::Timestamp& ts) {
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(ts.seconds()),
+                          absl::LocalTimeZone());
+}
+
 void PrintTicket(const v1::Ticket& t) {
   std::printf("ticket     %s  (%s)\n", t.ticket_number().c_str(), t.ticket_id().c_str());
   std::printf("state      %s\n", State(t.state()).c_str());
@@ -164,6 +171,19 @@ void PrintTicket(const v1::Ticket& t) {
   if (!t.knowledge_code().empty())
     std::printf("answered   from knowledge entry %s\n", t.knowledge_code().c_str());
   for (const auto& s : t.supplements()) std::printf("supplement %s\n", s.text().c_str());
+  // Where the ticket is, as the citizen is told (intake's timeline projection).
+  if (t.status() != v1::CITIZEN_STATUS_UNSPECIFIED)
+    std::printf("status     %s\n", EnumShort(v1::CitizenStatus_Name(t.status()), 15).c_str());
+  if (!t.department_id().empty()) {
+    std::printf("department %s%s\n", t.department_id().c_str(),
+                t.department_name().empty() ? "" : ("  " + t.department_name()).c_str());
+  }
+  if (t.has_expected_at()) std::printf("expected   %s\n", When(t.expected_at()).c_str());
+  if (!t.timeline().empty()) std::printf("timeline\n");
+  for (const auto& e : t.timeline()) {
+    std::printf("  %s  %-14s %s\n", When(e.at()).c_str(),
+                EnumShort(v1::TimelineKind_Name(e.kind()), 14).c_str(), e.text().c_str());
+  }
 }
 
 int Fail(const grpc::Status& s) {
