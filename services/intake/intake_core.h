@@ -58,6 +58,9 @@ class IntakeCore {
   // Tickets created in [from, to), oldest first, at most `limit`.
   absl::StatusOr<std::vector<v1::Ticket>> ListCreated(absl::Time from, absl::Time to, size_t limit);
   std::vector<KnowledgeBase::Match> SearchKnowledge(const std::string& query, size_t limit) const;
+  // The stored record with the citizen's contact in clear, for GetCallbackContact (the survey's
+  // call back). NOT_FOUND for an unknown ticket.
+  absl::StatusOr<TicketRecord> GetContactRecord(const std::string& id_or_number);
 
   const IntakeOptions& options() const { return opts_; }
 
