@@ -244,8 +244,9 @@ absl::Status SurveyEngine::Cancel(const v1::EventEnvelope& e, const std::string&
         if (auto w = read({"WATCH", SurveyKey(*cur)}); !w.ok()) return w.status();
         auto s = ReadSurvey(read, *cur);
         if (!s.ok()) return s.status();
-        // The ticket's next reply is surveyed anew; a finished survey stays as it was.
-        std::vector<RedisCommand> cmds = {{"DEL", TicketKey(ticket_id)}};
+        // A finished survey stays as it was. The pointer stays too, so GetSurvey shows the
+        // CANCELLED one until the ticket's next reply plans a new survey over it.
+        std::vector<RedisCommand> cmds;
         if (*s && !IsFinal((*s)->record.state)) {
           StoredSurvey c = **s;
           if (auto st = scheduler_->Cancel(&c.record); !st.ok()) return st;

@@ -13,8 +13,8 @@
 // Where the survey service keeps its surveys: its own Redis (DESIGN.md: one store per service).
 // Keys:
 //   survey:s:<survey id>        hash: the record (SurveyRecord + the attempt's delivery + answer)
-//   survey:ticket:<ticket id>   the ticket's current survey id (cleared when the ticket reopens,
-//                               so its next reply is surveyed again)
+//   survey:ticket:<ticket id>   the ticket's current survey id (a reply after the current one
+//                               ended, e.g. after a reopen, plans a new one over it)
 //   survey:due                  zset survey id → ms when the scheduler must look at it next
 //                               (the next contact, a claim's expiry, the end of an answer wait)
 //   survey:open                 zset survey id → ms created, of surveys not yet final (backlog)

@@ -107,8 +107,8 @@ std::string Submit(const std::string& key, const std::string& text, const std::s
   return resp.ticket().ticket_id();
 }
 
-v1::EventEnvelope Replied(const std::string& ticket_id) {
-  auto e = NewEnvelope("dispatch", ticket_id, 7);
+v1::EventEnvelope Replied(const std::string& ticket_id, int64_t version = 7) {
+  auto e = NewEnvelope("dispatch", ticket_id, version);
   auto* p = e.mutable_ticket_replied();
   p->set_ticket_id(ticket_id);
   p->set_department_id("d-roads");
@@ -330,4 +330,39 @@ TEST_CASE("intake's contact lookup refuses a channel token; the survey's own tok
         grpc::StatusCode::UNAUTHENTICATED);
   REQUIRE(S().intake_stub->GetCallbackContact(Ctx(kSurveyToken).get(), r, &resp).ok());
   CHECK(resp.phone() == "+8613800004444");
+}
+
+TEST_CASE("a reopened ticket's survey is cancelled; its next reply is surveyed anew") {
+  const std::string id =
+      Submit("sv-reopen-1", "西湖路公交站的顶棚漏雨，候车的人全淋湿", "13800005555");
+  Publish(Replied(id));
+  REQUIRE(WaitRequests(id, 1));
+  REQUIRE(WaitFor([&] { return StateOf(id) == v1::SURVEY_STATE_SENT; }, 5s, 50ms));
+  const std::string first = GetSurvey(id).survey_id();
+  const double before = Metric("hotline_survey_outcomes_total{state=\"cancelled\"}");
+
+  auto reopened = NewEnvelope("dispatch", id, 8);
+  reopened.mutable_ticket_reopened()->set_ticket_id(id);
+  reopened.mutable_ticket_reopened()->set_department_id("d-roads");
+  reopened.mutable_ticket_reopened()->set_reason("市民反映仍在漏雨");
+  Publish(reopened);
+  REQUIRE(WaitFor([&] { return StateOf(id) == v1::SURVEY_STATE_CANCELLED; }, 10s, 50ms));
+  CHECK(Metric("hotline_survey_outcomes_total{state=\"cancelled\"}") == before + 1);
+  v1::RecordAnswerRequest ar;
+  ar.set_ticket_id(id);
+  ar.set_resolution("yes");
+  ar.set_satisfaction(5);
+  v1::RecordAnswerResponse aresp;
+  CHECK(S().survey_stub->RecordAnswer(Ctx().get(), ar, &aresp).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+
+  Publish(Replied(id, 9));  // the department's second reply (dispatch's versions grow)
+  REQUIRE(WaitRequests(id, 2));
+  REQUIRE(WaitFor([&] { return StateOf(id) == v1::SURVEY_STATE_SENT; }, 5s, 50ms));
+  v1::Survey second = GetSurvey(id);
+  CHECK(second.survey_id() != first);
+  CHECK(second.attempts() == 1);
+  REQUIRE(S().survey_stub->RecordAnswer(Ctx().get(), ar, &aresp).ok());
+  CHECK(aresp.survey().state() == v1::SURVEY_STATE_ANSWERED);
+  CHECK(aresp.survey().survey_id() == second.survey_id());
 }
