@@ -20,6 +20,9 @@ const ApiPolicy& IntakeApi() {
         {"IntakeService/AddSupplement", {front_door, "", true}},
         {"IntakeService/WithdrawTicket", {front_door, "", true}},
         {"IntakeService/SearchKnowledge", {everyone}},
+        // Personal data in clear: the survey service (and a supervisor checking it) only, and
+        // every lookup in the audit log.
+        {"IntakeService/GetCallbackContact", {{Role::kService, Role::kSupervisor}, "", true}},
     };
     // Bytes, not characters: validation.h counts characters (a Chinese one is 3 bytes in UTF-8);
     // these bound what is parsed at all.
@@ -41,6 +44,7 @@ const ApiPolicy& IntakeApi() {
         {"hotline.v1.WithdrawTicketRequest.reason", 2000},
         {"hotline.v1.SearchKnowledgeRequest.query", 2000},
         {"hotline.v1.PageRequest.page_token", 64},
+        {"hotline.v1.GetCallbackContactRequest.ticket_id", 64},
     };
     return p;
   }();

@@ -217,6 +217,14 @@ absl::StatusOr<v1::Ticket> IntakeCore::Get(const std::string& id_or_number) {
   return View(**rec);
 }
 
+absl::StatusOr<TicketRecord> IntakeCore::GetContactRecord(const std::string& id_or_number) {
+  if (id_or_number.empty()) return absl::InvalidArgumentError("ticket_id: is required");
+  auto rec = store_->Get(id_or_number);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value()) return absl::NotFoundError(absl::StrCat("no ticket ", id_or_number));
+  return **std::move(rec);
+}
+
 absl::StatusOr<TicketRecord> IntakeCore::LoadForCitizen(const std::string& id,
                                                         const std::string& code,
                                                         const std::string& caller) {

@@ -68,6 +68,9 @@ class IntakeCore {
   // Tickets created in [from, to), oldest first, at most `limit`.
   absl::StatusOr<std::vector<v1::Ticket>> ListCreated(absl::Time from, absl::Time to, size_t limit);
   std::vector<KnowledgeBase::Match> SearchKnowledge(const std::string& query, size_t limit) const;
+  // The stored record with the citizen's contact in clear, for GetCallbackContact (the survey's
+  // call back). NOT_FOUND for an unknown ticket.
+  absl::StatusOr<TicketRecord> GetContactRecord(const std::string& id_or_number);
 
   // The event consumer's handler (hotline.tickets.v1, hotline.surveys.v1): projects dispatch's
   // and survey's events onto the ticket's timeline, once per event; skips intake's own events,

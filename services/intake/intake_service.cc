@@ -1,5 +1,7 @@
 #include "services/intake/intake_service.h"
 
+#include "services/common/log.h"
+#include "services/common/text.h"
 #include "services/intake/intake_api.h"
 
 namespace hotline::intake {
@@ -56,6 +58,26 @@ IntakeServiceImpl::IntakeServiceImpl(IntakeCore* core, IntakeMetrics* metrics, R
            }
            return absl::OkStatus();
          });
+  Handle("IntakeService/GetCallbackContact", [this](const Caller&,
+                                                    const v1::GetCallbackContactRequest* req,
+                                                    v1::GetCallbackContactResponse* resp) {
+    auto rec = core_->GetContactRecord(req->ticket_id());
+    if (!rec.ok()) return rec.status();
+    resp->set_ticket_id(rec->ticket.ticket_id());
+    resp->set_type(rec->ticket.type());
+    // A report filed without any way back (举报 may be anonymous) is never called back.
+    const bool anonymous = rec->phone.empty() && rec->email.empty() && rec->wechat_openid.empty();
+    resp->set_anonymous(anonymous);
+    resp->set_opted_out(anonymous);
+    if (anonymous) return absl::OkStatus();
+    resp->set_phone(rec->phone);
+    resp->set_masked_phone(MaskPhone(rec->phone));
+    resp->set_email(rec->email);
+    resp->set_masked_email(rec->email.empty() ? "" : RedactPersonalData(rec->email));
+    resp->set_wechat_openid(rec->wechat_openid);
+    resp->set_masked_name(MaskName(rec->name));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace hotline::intake

@@ -2,16 +2,18 @@
 
 #include "hotline/v1/survey.grpc.pb.h"
 #include "services/common/rpc.h"
+#include "services/survey/survey_engine.h"
 
 namespace hotline::survey {
 
-// Callbacks after closure: behaviour arrives with a later issue.
-// SurveyService: registered so clients and reflection see the API. Calls pass the gate
-// (authorization table and limits in survey_api.cc) and answer UNIMPLEMENTED until the behaviour is
-// built.
+// SurveyService over gRPC: the gate (authorization table and limits in survey_api.cc), then the
+// engine.
 class SurveyServiceImpl final : public GatedService<v1::SurveyService::CallbackService> {
  public:
-  explicit SurveyServiceImpl(RpcCore* rpc);
+  SurveyServiceImpl(SurveyEngine* engine, RpcCore* rpc);
+
+ private:
+  SurveyEngine* engine_;
 };
 
 }  // namespace hotline::survey

@@ -106,7 +106,13 @@ struct Suite {
                       "SLA_CALENDARS_DIR=" HOTLINE_REPO_DIR "/deploy/sla/calendars",
                       "SLA_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv"}};
   ServiceProcess ivr{HOTLINE_IVR_BIN, ivr_redis.url(), broker.bootstrap(), {auth}};
-  ServiceProcess survey{HOTLINE_SURVEY_BIN, survey_redis.url(), broker.bootstrap(), {auth}};
+  ServiceProcess survey{
+      HOTLINE_SURVEY_BIN,
+      survey_redis.url(),
+      broker.bootstrap(),
+      {auth, "SURVEY_POLICY=" HOTLINE_REPO_DIR "/deploy/survey/policy.tsv",
+       "SURVEY_CALENDARS_DIR=" HOTLINE_REPO_DIR "/deploy/sla/calendars",
+       "SURVEY_DEPARTMENTS=" HOTLINE_REPO_DIR "/deploy/dispatch/departments.tsv"}};
   ServiceProcess analytics{
       HOTLINE_ANALYTICS_BIN, analytics_redis.url(), broker.bootstrap(), {auth}};
 

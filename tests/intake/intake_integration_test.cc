@@ -7,7 +7,9 @@
 
 #include "hotline/v1/events.pb.h"
 #include "hotline/v1/intake.grpc.pb.h"
+#include "services/common/api_policy.h"
 #include "services/common/redis_client.h"
+#include "services/intake/intake_api.h"
 #include "tests/support/kafka_reader.h"
 #include "tests/support/service_process.h"
 
@@ -482,4 +484,77 @@ TEST_CASE("intake's metrics count outcomes and its logs never show a phone numbe
   std::string log = S().intake.Log();
   CHECK(log.find("13812345678") == std::string::npos);
   CHECK(log.find("13700001111") == std::string::npos);
+}
+
+TEST_CASE("the survey's callback lookup: the contact in clear for service tokens only, audited") {
+  auto req = Request("it-callback-1", "花城大道88号门口的井盖松动，车一压就响", "13900002222");
+  req.mutable_contact()->set_email("li.si@example.com");
+  req.mutable_contact()->set_wechat_openid("oWx-test-openid-1");
+  v1::SubmitRequestResponse sub;
+  REQUIRE(S().stub->SubmitRequest(Ctx().get(), req, &sub).ok());
+
+  v1::GetCallbackContactRequest cr;
+  cr.set_ticket_id(sub.ticket().ticket_id());
+  v1::GetCallbackContactResponse contact;
+  REQUIRE(S().stub->GetCallbackContact(Ctx().get(), cr, &contact).ok());
+  CHECK(contact.ticket_id() == sub.ticket().ticket_id());
+  CHECK(contact.type() == sub.ticket().type());
+  CHECK_FALSE(contact.anonymous());
+  CHECK_FALSE(contact.opted_out());
+  CHECK(contact.phone() == "+8613900002222");  // canonical
+  CHECK(contact.masked_phone() == sub.ticket().contact().masked_phone());
+  CHECK(contact.masked_phone().find("00002222") == std::string::npos);
+  CHECK(contact.email() == "li.si@example.com");
+  CHECK(contact.masked_email().find("li.si") == std::string::npos);
+  CHECK(contact.wechat_openid() == "oWx-test-openid-1");
+  // By readable number too.
+  cr.set_ticket_id(sub.ticket().ticket_number());
+  REQUIRE(S().stub->GetCallbackContact(Ctx().get(), cr, &contact).ok());
+  CHECK(contact.ticket_id() == sub.ticket().ticket_id());
+
+  cr.set_ticket_id("no-such-ticket");
+  CHECK(S().stub->GetCallbackContact(Ctx().get(), cr, &contact).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  cr.set_ticket_id("");
+  CHECK(S().stub->GetCallbackContact(Ctx().get(), cr, &contact).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  cr.set_ticket_id(std::string(65, 'x'));
+  CHECK(S().stub->GetCallbackContact(Ctx().get(), cr, &contact).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+
+  // An anonymous report has nothing to call back.
+  v1::SubmitRequestRequest anon;
+  anon.set_channel(v1::CHANNEL_WEB);
+  anon.set_text("举报：白云区某工地夜间十二点后仍在打桩施工");
+  anon.set_idempotency_key("it-callback-anon");
+  anon.set_anonymous(true);
+  v1::SubmitRequestResponse anon_sub;
+  REQUIRE(S().stub->SubmitRequest(Ctx().get(), anon, &anon_sub).ok());
+  cr.set_ticket_id(anon_sub.ticket().ticket_id());
+  v1::GetCallbackContactResponse none;
+  REQUIRE(S().stub->GetCallbackContact(Ctx().get(), cr, &none).ok());
+  CHECK(none.anonymous());
+  CHECK(none.opted_out());
+  CHECK(none.phone().empty());
+  CHECK(none.email().empty());
+  CHECK(none.wechat_openid().empty());
+
+  // Who may ask: the gate's table, checked as the running service checks it (this process runs
+  // with authentication disabled, where every caller is a supervisor).
+  const ApiPolicy& api = intake::IntakeApi();
+  const std::string m = "IntakeService/GetCallbackContact";
+  for (Role r : {Role::kService, Role::kSupervisor}) {
+    CHECK(CheckAccess(api, m, Principal{"p", r, ""}, cr).ok());
+  }
+  for (Role r :
+       {Role::kChannel, Role::kCallTaker, Role::kDispatcher, Role::kDepartment, Role::kAnalyst}) {
+    CHECK(CheckAccess(api, m, Principal{"p", r, "d1"}, cr).status().code() ==
+          absl::StatusCode::kPermissionDenied);
+  }
+  CHECK(api.methods.at(m).audit);
+  // The lookup is in the audit log; the phone number is not in any log line.
+  WaitFor([] { return S().intake.Log().find("GetCallbackContact") != std::string::npos; },
+          std::chrono::seconds(5), std::chrono::milliseconds(100));
+  CHECK(S().intake.Log().find("GetCallbackContact") != std::string::npos);
+  CHECK(S().intake.Log().find("39000022") == std::string::npos);
 }
