@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/common/csv.h"
 #include "services/common/text.h"
 
 namespace hotline::dispatch {
@@ -34,41 +35,6 @@ void Softmax(std::vector<double>* v) {
   double sum = 0;
   for (double& x : *v) sum += (x = std::exp(x - m));
   for (double& x : *v) x /= sum;
-}
-
-// RFC 4180 CSV: fields may be quoted, quotes doubled, newlines inside quotes.
-bool ReadCsvRecord(std::istream& in, std::vector<std::string>* fields) {
-  fields->clear();
-  std::string field;
-  bool quoted = false, any = false;
-  char c;
-  while (in.get(c)) {
-    any = true;
-    if (quoted) {
-      if (c == '"') {
-        if (in.peek() == '"') {
-          field.push_back('"');
-          in.get(c);
-        } else {
-          quoted = false;
-        }
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields->push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      break;
-    } else if (c != '\r') {
-      field.push_back(c);
-    }
-  }
-  if (!any) return false;
-  fields->push_back(std::move(field));
-  return true;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/common/csv.h"
 #include "services/common/text.h"
 
 namespace hotline::dispatch {
@@ -164,41 +165,6 @@ bool PlaceNamed(const std::string& place, const std::string& reply_compact) {
 std::string RemoveSpaces(std::string s) {
   s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
   return s;
-}
-
-// RFC 4180 CSV: fields may be quoted, quotes doubled, newlines inside quotes.
-bool ReadCsvRecord(std::istream& in, std::vector<std::string>* fields) {
-  fields->clear();
-  std::string field;
-  bool quoted = false, any = false;
-  char c;
-  while (in.get(c)) {
-    any = true;
-    if (quoted) {
-      if (c == '"') {
-        if (in.peek() == '"') {
-          field.push_back('"');
-          in.get(c);
-        } else {
-          quoted = false;
-        }
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields->push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      break;
-    } else if (c != '\r') {
-      field.push_back(c);
-    }
-  }
-  if (!any) return false;
-  fields->push_back(std::move(field));
-  return true;
 }
 
 }  // namespace
