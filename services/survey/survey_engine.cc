@@ -352,6 +352,30 @@ absl::StatusOr<std::vector<StoredSurvey>> SurveyEngine::ListOpen(size_t offset, 
   return out;
 }
 
+absl::StatusOr<std::vector<RedisCommand>> SurveyEngine::FailedAttemptCommands(
+    StoredSurvey* st, absl::Time now, const std::string& reason, bool* unreachable) {
+  if (auto f = scheduler_->AttemptFailed(&st->record, now); !f.ok()) return f;
+  *unreachable = st->record.state == SurveyState::kUnreachable;
+  auto cmds = StateCommands(*st, st->record.next_contact);
+  if (*unreachable) {
+    v1::EventEnvelope ev = NewEnvelope("survey", st->record.ticket_id, 0);
+    auto* f = ev.mutable_survey_failed();
+    f->set_ticket_id(st->record.ticket_id);
+    f->set_attempts(st->record.attempts_made);
+    f->set_reason(reason);
+    auto append = outbox_->AppendCommand({ev});
+    if (!append.ok()) return append.status();
+    cmds.push_back(*std::move(append));
+  }
+  return cmds;
+}
+
+void SurveyEngine::Unreachable(const std::string& survey_id, const std::string& reason) {
+  outbox_->NotifyCommitted();
+  metrics_->Outcome("unreachable");
+  LogInfo("survey unreachable", {{"survey_id", survey_id}, {"reason", reason}});
+}
+
 absl::StatusOr<std::optional<SurveyEngine::Claim>> SurveyEngine::ClaimDue(const std::string& id,
                                                                           absl::Time now) {
   std::optional<Claim> claim;
@@ -383,26 +407,10 @@ absl::StatusOr<std::optional<SurveyEngine::Claim>> SurveyEngine::ClaimDue(const 
           return StateCommands(c, now + opts_.claim_timeout);
         }
         // Delivered, and no answer within the wait: that attempt failed.
-        if (auto st = scheduler_->AttemptFailed(&r, now); !st.ok()) return st;
-        unreachable = r.state == SurveyState::kUnreachable;
-        auto cmds = StateCommands(c, r.next_contact);
-        if (unreachable) {
-          v1::EventEnvelope ev = NewEnvelope("survey", r.ticket_id, 0);
-          auto* f = ev.mutable_survey_failed();
-          f->set_ticket_id(r.ticket_id);
-          f->set_attempts(r.attempts_made);
-          f->set_reason("no answer");
-          auto append = outbox_->AppendCommand({ev});
-          if (!append.ok()) return append.status();
-          cmds.push_back(*append);
-        }
-        return cmds;
+        return FailedAttemptCommands(&c, now, "no answer", &unreachable);
       });
   if (!tx.ok()) return tx.status();
-  if (unreachable) {
-    outbox_->NotifyCommitted();
-    metrics_->Outcome("unreachable");
-  }
+  if (unreachable) Unreachable(id, "no answer");
   return claim;
 }
 
@@ -419,29 +427,11 @@ absl::Status SurveyEngine::FailAttempt(const Claim& c, absl::Time now, const std
             (*s)->record.attempts_made != c.attempt)
           return std::vector<RedisCommand>{};
         StoredSurvey st = **s;
-        if (auto f = scheduler_->AttemptFailed(&st.record, now); !f.ok()) return f;
         st.sent = false;
-        unreachable = st.record.state == SurveyState::kUnreachable;
-        auto cmds = StateCommands(st, st.record.next_contact);
-        if (unreachable) {
-          v1::EventEnvelope ev = NewEnvelope("survey", st.record.ticket_id, 0);
-          auto* f = ev.mutable_survey_failed();
-          f->set_ticket_id(st.record.ticket_id);
-          f->set_attempts(st.record.attempts_made);
-          f->set_reason(reason);
-          auto append = outbox_->AppendCommand({ev});
-          if (!append.ok()) return append.status();
-          cmds.push_back(*append);
-        }
-        return cmds;
+        return FailedAttemptCommands(&st, now, reason, &unreachable);
       });
   if (!tx.ok()) return tx.status();
-  if (unreachable) {
-    outbox_->NotifyCommitted();
-    metrics_->Outcome("unreachable");
-    LogInfo("survey unreachable",
-            {{"ticket_id", c.ticket_id}, {"survey_id", c.id}, {"reason", reason}});
-  }
+  if (unreachable) Unreachable(c.id, reason);
   return absl::OkStatus();
 }
 

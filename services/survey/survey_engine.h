@@ -88,6 +88,13 @@ class SurveyEngine {
   void Deliver(const Claim& c, absl::Time now);
   // The attempt failed: next attempt or UNREACHABLE (with SurveyFailed on the outbox).
   absl::Status FailAttempt(const Claim& c, absl::Time now, const std::string& reason);
+  // A failed attempt as commands: the next attempt planned, or UNREACHABLE with its SurveyFailed
+  // event in the same transaction. `*unreachable` says which.
+  absl::StatusOr<std::vector<RedisCommand>> FailedAttemptCommands(StoredSurvey* st, absl::Time now,
+                                                                  const std::string& reason,
+                                                                  bool* unreachable);
+  // After an UNREACHABLE commit: wake the relay, count it, log it.
+  void Unreachable(const std::string& survey_id, const std::string& reason);
   // Ends the survey outside an attempt's result (OPTED_OUT, CANCELLED) if it is still in
   // `attempt`.
   absl::Status EndSurvey(const Claim& c, SurveyAction action);

@@ -33,6 +33,7 @@
 #include "hotline/v1/intake.grpc.pb.h"
 #include "services/common/events.h"
 #include "services/dispatch/classifier.h"
+#include "tests/support/demo_model.h"
 #include "tests/support/kafka_reader.h"
 #include "tests/support/service_process.h"
 #include "tools/common/flags.h"
@@ -59,26 +60,16 @@ double Pct(std::vector<double> v, double p) {
   return v[i];
 }
 
-// Trains the demo model with `threshold` as its auto-dispatch threshold, as
-// tests/dispatch/dispatch_integration_test.cc does; exits on failure (a bench has no one to
-// return an error to).
+// Trains the demo model with `threshold` as its auto-dispatch threshold; exits on failure (a
+// bench has no one to return an error to).
 std::string TrainModel(const std::vector<dispatch::LabeledText>& data, double threshold,
                        const std::string& dir) {
-  dispatch::TrainOptions opts;
-  opts.epochs = 10;
-  auto m = dispatch::TextClassifier::Train(data, opts);
-  if (!m.ok()) {
-    std::fprintf(stderr, "training: %s\n", std::string(m.status().message()).c_str());
+  auto path = hotline::testing::TrainModel(data, 10, "bench-1", threshold, dir + "/model.bin");
+  if (!path.ok()) {
+    std::fprintf(stderr, "training: %s\n", std::string(path.status().message()).c_str());
     std::exit(1);
   }
-  (*m)->set_version("bench-1");
-  (*m)->set_recommended_threshold(threshold);
-  std::string path = dir + "/model.bin";
-  if (auto s = (*m)->Save(path); !s.ok()) {
-    std::fprintf(stderr, "saving the model: %s\n", std::string(s.message()).c_str());
-    std::exit(1);
-  }
-  return path;
+  return *path;
 }
 
 // One submission in flight: gRPC's callback API needs the context and messages alive until
@@ -190,7 +181,7 @@ int main(int argc, char** argv) {
   parser.Double("threshold", &threshold, 0, 1, "the model's auto-dispatch threshold");
   flags::ParseOrExit(parser, "dispatch_latency_bench", argc, argv);
 
-  auto data = dispatch::ReadLabeledCsv(HOTLINE_REPO_DIR "/deploy/demo/training_tickets.csv");
+  auto data = hotline::testing::DemoTrainingData();
   if (!data.ok() || data->empty()) {
     std::fprintf(stderr, "training data: %s\n",
                  data.ok() ? "empty" : std::string(data.status().message()).c_str());

@@ -13,6 +13,7 @@
 #include "services/common/kafka_producer.h"
 #include "services/common/redis_client.h"
 #include "services/dispatch/classifier.h"
+#include "tests/support/demo_model.h"
 #include "tests/support/kafka_reader.h"
 #include "tests/support/service_process.h"
 
@@ -23,17 +24,11 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string TrainDemoModel(const std::string& dir) {
-  auto data = dispatch::ReadLabeledCsv(HOTLINE_REPO_DIR "/deploy/demo/training_tickets.csv");
+  auto data = DemoTrainingData();
   REQUIRE(data.ok());
-  dispatch::TrainOptions opts;
-  opts.epochs = 10;
-  auto m = dispatch::TextClassifier::Train(*data, opts);
-  REQUIRE(m.ok());
-  (*m)->set_version("test-1");
-  (*m)->set_recommended_threshold(0.5);
-  std::string path = dir + "/model.bin";
-  REQUIRE((*m)->Save(path).ok());
-  return path;
+  auto path = TrainModel(*data, 10, "test-1", 0.5, dir + "/model.bin");
+  REQUIRE(path.ok());
+  return *path;
 }
 
 struct Stack {
@@ -54,12 +49,7 @@ struct Stack {
   std::unique_ptr<v1::TriageService::Stub> triage = v1::TriageService::NewStub(channel);
   std::unique_ptr<v1::DepartmentService::Stub> dept = v1::DepartmentService::NewStub(channel);
   std::unique_ptr<v1::SupervisionService::Stub> centre = v1::SupervisionService::NewStub(channel);
-  std::unique_ptr<KafkaProducer> producer = [this] {
-    KafkaProducerOptions o;
-    o.brokers = broker.bootstrap();
-    o.client_id = "dispatch-test";
-    return *KafkaProducer::Create(o);
-  }();
+  std::unique_ptr<KafkaProducer> producer = TestProducer(broker.bootstrap(), "dispatch-test");
   RedisClient redis_client{RedisEndpoint{"127.0.0.1", redis.port(), 0, ""}};
 };
 
@@ -68,11 +58,7 @@ Stack& S() {
   return s;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + 10s);
-  return c;
-}
+std::unique_ptr<grpc::ClientContext> Ctx() { return CallContext(); }
 
 // Publishes a TicketCreated as intake would and returns its envelope.
 v1::EventEnvelope Created(const std::string& text, const std::string& district = "东湖区") {
@@ -485,14 +471,10 @@ TEST_CASE("dispatch's metrics count decisions and name the model") {
 }
 
 TEST_CASE("a new model file is picked up without a restart") {
-  auto data = dispatch::ReadLabeledCsv(HOTLINE_REPO_DIR "/deploy/demo/training_tickets.csv");
+  auto data = DemoTrainingData();
   REQUIRE(data.ok());
-  dispatch::TrainOptions opts;
-  opts.epochs = 3;
-  auto m = dispatch::TextClassifier::Train(*data, opts);
-  REQUIRE(m.ok());
-  (*m)->set_version("test-2");
-  REQUIRE((*m)->Save(S().model).ok());  // written beside and renamed into place
+  // Written beside and renamed into place.
+  REQUIRE(TrainModel(*data, 3, "test-2", 0.5, S().model).ok());
   CHECK(WaitFor(
       [] {
         int rc = 0;

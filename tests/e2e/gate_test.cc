@@ -27,6 +27,7 @@
 #include "services/ivr_routing/ivr_routing_api.h"
 #include "services/sla_timer/sla_api.h"
 #include "services/survey/survey_api.h"
+#include "tests/support/demo_model.h"
 #include "tests/support/service_process.h"
 
 using namespace hotline;
@@ -68,17 +69,12 @@ std::string WriteTokens(const std::string& dir) {
 }
 
 std::string TrainModel(const std::string& dir) {
-  auto data = dispatch::ReadLabeledCsv(HOTLINE_REPO_DIR "/deploy/demo/training_tickets.csv");
+  auto data = DemoTrainingData();
   REQUIRE(data.ok());
-  dispatch::TrainOptions opts;
-  opts.epochs = 5;
-  auto m = dispatch::TextClassifier::Train(*data, opts);
-  REQUIRE(m.ok());
-  (*m)->set_version("gate-test");
-  (*m)->set_recommended_threshold(0.0);  // dispatch everything: the test needs clocks
-  std::string path = dir + "/model.bin";
-  REQUIRE((*m)->Save(path).ok());
-  return path;
+  // Threshold 0: dispatch everything, the test needs clocks.
+  auto path = hotline::testing::TrainModel(*data, 5, "gate-test", 0.0, dir + "/model.bin");
+  REQUIRE(path.ok());
+  return *path;
 }
 
 struct Suite {

@@ -40,11 +40,7 @@ Stack& S() {
   return stack;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return c;
-}
+std::unique_ptr<grpc::ClientContext> Ctx() { return CallContext(); }
 
 v1::SubmitRequestRequest Request(const std::string& key, const std::string& text,
                                  const std::string& phone = "13812345678") {

@@ -35,12 +35,7 @@ struct Stack {
        "INTAKE_OPEN311_ADDR=127.0.0.1:" + std::to_string(open311_port), "INTAKE_CITY_CODE=GZ"}};
   std::unique_ptr<v1::IntakeService::Stub> stub = v1::IntakeService::NewStub(
       grpc::CreateChannel(intake.grpc_addr(), grpc::InsecureChannelCredentials()));
-  std::unique_ptr<KafkaProducer> producer = [this] {
-    KafkaProducerOptions o;
-    o.brokers = broker.bootstrap();
-    o.client_id = "timeline-test";
-    return *KafkaProducer::Create(o);
-  }();
+  std::unique_ptr<KafkaProducer> producer = TestProducer(broker.bootstrap(), "timeline-test");
   RedisClient redis_client{RedisEndpoint{"127.0.0.1", redis.port(), 0, ""}};
 };
 
@@ -49,11 +44,7 @@ Stack& S() {
   return s;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + 10s);
-  return c;
-}
+std::unique_ptr<grpc::ClientContext> Ctx() { return CallContext(); }
 
 v1::SubmitRequestResponse Submit(const std::string& key, const std::string& text,
                                  const std::string& phone) {

@@ -79,4 +79,20 @@ std::string Run(const std::string& cmd, int* exit_code) {
   return out;
 }
 
+std::unique_ptr<grpc::ClientContext> CallContext(std::chrono::seconds deadline) {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + deadline);
+  return c;
+}
+
+std::unique_ptr<KafkaProducer> TestProducer(const std::string& bootstrap,
+                                            const std::string& client_id) {
+  KafkaProducerOptions o;
+  o.brokers = bootstrap;
+  o.client_id = client_id;
+  auto p = KafkaProducer::Create(o);
+  if (!p.ok()) throw std::runtime_error(std::string(p.status().message()));
+  return std::move(*p);
+}
+
 }  // namespace hotline::testing

@@ -1,9 +1,13 @@
 #pragma once
 
+#include <grpcpp/client_context.h>
+
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "services/common/kafka_producer.h"
 #include "tests/support/processes.h"
 
 namespace hotline::testing {
@@ -40,6 +44,14 @@ class ServiceProcess {
   int metrics_port_;
   std::unique_ptr<ChildProcess> proc_;
 };
+
+// A client context with a deadline (every test call sets one).
+std::unique_ptr<grpc::ClientContext> CallContext(
+    std::chrono::seconds deadline = std::chrono::seconds(10));
+
+// A producer on the dev broker, for tests that publish events as another service would.
+std::unique_ptr<KafkaProducer> TestProducer(const std::string& bootstrap,
+                                            const std::string& client_id);
 
 // Exit code of `hotline-health [FLAGS] ADDR` (0 = SERVING; 2 = unreachable or refused). Without
 // TLS flags it speaks plain text (--plaintext), as ServiceProcess starts services by default.
